@@ -1,0 +1,40 @@
+# Shared compile settings for every emosweep target.
+add_library(emosweep_options INTERFACE)
+target_compile_options(emosweep_options INTERFACE -Wall -Wextra -Wpedantic)
+if(EMOSWEEP_WERROR)
+  target_compile_options(emosweep_options INTERFACE -Werror)
+endif()
+if(EMOSWEEP_SANITIZE)
+  target_compile_options(emosweep_options INTERFACE -fsanitize=${EMOSWEEP_SANITIZE} -fno-omit-frame-pointer
+                                                    -fno-sanitize-recover=all)
+  target_link_options(emosweep_options INTERFACE -fsanitize=${EMOSWEEP_SANITIZE})
+endif()
+target_include_directories(emosweep_options INTERFACE ${PROJECT_SOURCE_DIR})
+# Asio: coroutines, no deprecated names; Beast: header-only in every TU that includes it.
+target_compile_definitions(emosweep_options INTERFACE
+  BOOST_ASIO_NO_DEPRECATED BOOST_ASIO_DISABLE_BOOST_COROUTINE
+  EMOSWEEP_VERSION="${PROJECT_VERSION}"
+  EMOSWEEP_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
+
+# emosweep_library(NAME SOURCES ... DEPS ...): one folder = one library.
+function(emosweep_library name)
+  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS" ${ARGN})
+  add_library(${name} STATIC ${ARG_SOURCES})
+  target_link_libraries(${name} PUBLIC emosweep_options ${ARG_DEPS})
+endfunction()
+
+# emosweep_test(NAME SOURCES ... DEPS ... LABELS ...): one gtest executable per suite.
+function(emosweep_test name)
+  cmake_parse_arguments(ARG "" "TIMEOUT" "SOURCES;DEPS;LABELS" ${ARGN})
+  add_executable(${name} ${ARG_SOURCES})
+  target_link_libraries(${name} PRIVATE emosweep_options ${ARG_DEPS} GTest::gtest GTest::gtest_main
+                                        GTest::gmock)
+  target_compile_definitions(${name} PRIVATE
+    EMOSWEEP_SHARED_DIR="${PROJECT_SOURCE_DIR}/../shared"
+    EMOSWEEP_BINARY_DIR="${PROJECT_BINARY_DIR}")
+  if(NOT ARG_TIMEOUT)
+    set(ARG_TIMEOUT 300)
+  endif()
+  gtest_discover_tests(${name} PROPERTIES LABELS "${ARG_LABELS}" TIMEOUT ${ARG_TIMEOUT}
+                       DISCOVERY_TIMEOUT 60)
+endfunction()

@@ -1,0 +1,37 @@
+// Cleaning of raw model outputs into predicted emotion words, exactly as the EXPRESS paper
+// does it (DESIGN.md §1), plus a lenient mode for chain-of-thought outputs.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace emosweep::express {
+
+enum class ParseMode {
+  paper,   // the published rules, applied to the raw text
+  lenient  // the last well-formed list anywhere in the text (for chain-of-thought outputs)
+};
+
+// Parses "paper" / "lenient"; throws InputError naming the value otherwise.
+ParseMode parse_mode_from_string(std::string_view name);
+std::string_view to_string(ParseMode mode);
+
+// Why an output was judged invalid (kept for results and reports).
+enum class CleanStatus { valid, unparsable, wrong_length };
+
+// Cleans `raw` into lower-cased words. Returns valid only when the list has exactly
+// `expected` words; `words` holds the cleaned words whenever the text was parsable.
+CleanStatus clean_output(std::string_view raw, std::size_t expected, ParseMode mode,
+                         std::vector<std::string>& words);
+
+// Cleans an already-formatted prediction (the authors' `output_formatted` column: a Python
+// list literal or `invalid output`).
+CleanStatus clean_formatted(std::string_view formatted, std::size_t expected,
+                            std::vector<std::string>& words);
+
+// Lower-cases words that are already split (e.g. a JSON array) and applies the length rule.
+CleanStatus clean_words(std::vector<std::string>& words, std::size_t expected);
+
+}  // namespace emosweep::express

@@ -1,0 +1,164 @@
+#include "express/lexicon.hpp"
+
+#include <functional>
+#include <optional>
+
+#include <fmt/format.h>
+
+#include "core/csv.hpp"
+#include "core/error.hpp"
+#include "core/lines.hpp"
+#include "core/text.hpp"
+
+namespace emosweep::express {
+namespace {
+
+std::optional<std::size_t> dimension_index(std::string_view name) {
+  for (std::size_t d = 0; d < kDimensionCount; ++d)
+    if (kDimensions[d] == name) return d;
+  return std::nullopt;
+}
+
+// Accepts the binary spellings found in lexicon files: 0, 1, 0.0, 1.0 (and 0.00… forms).
+std::optional<bool> parse_binary(std::string_view v) {
+  v = text::python_strip(v);
+  if (v.empty()) return std::nullopt;
+  const char lead = v.front();
+  if (lead != '0' && lead != '1') return std::nullopt;
+  std::string_view rest = v.substr(1);
+  if (!rest.empty()) {
+    if (rest.front() != '.') return std::nullopt;
+    rest.remove_prefix(1);
+    for (char c : rest)
+      if (c != '0') return std::nullopt;
+  }
+  return lead == '1';
+}
+
+void load_csv(csv::Reader& reader, const std::function<bool(std::string_view, EmotionVector)>& add) {
+  const auto& header = reader.header();
+  bool header_ok = header.size() == kDimensionCount + 1 && header[0] == "word";
+  for (std::size_t d = 0; header_ok && d < kDimensionCount; ++d)
+    header_ok = header[d + 1] == kDimensions[d];
+  if (!header_ok) {
+    std::string expected = "word";
+    for (auto d : kDimensions) expected += fmt::format(",{}", d);
+    throw InputError(fmt::format("{}: line 1: unexpected lexicon header (expected '{}')",
+                                 reader.name(), expected));
+  }
+  while (reader.next()) {
+    EmotionVector v = 0;
+    for (std::size_t d = 0; d < kDimensionCount; ++d) {
+      const auto bit = parse_binary(reader.field(d + 1));
+      if (!bit) {
+        throw InputError(fmt::format("{}: line {}: column '{}' is '{}', expected 0 or 1",
+                                     reader.name(), reader.line(), kDimensions[d],
+                                     reader.field(d + 1)));
+      }
+      if (*bit) v |= static_cast<EmotionVector>(1u << d);
+    }
+    add(reader.field(0), v);
+  }
+}
+
+}  // namespace
+
+std::size_t Lexicon::Hash::operator()(std::string_view s) const noexcept {
+  return std::hash<std::string_view>{}(s);
+}
+
+bool Lexicon::insert(std::string_view word, EmotionVector v) {
+  return words_.try_emplace(std::string(word), v).second;
+}
+
+Lexicon Lexicon::from_csv_string(std::string data, std::string name) {
+  auto reader = csv::Reader::from_string(std::move(data), std::move(name));
+  Lexicon lex;
+  load_csv(reader, [&](std::string_view w, EmotionVector v) { return lex.insert(w, v); });
+  return lex;
+}
+
+namespace {
+
+// NRC EmoLex word level. Each (word, emotion) line sets one bit; the first line for a
+// (word, emotion) pair wins. Returns the vectors through `emit` in file order of first sight.
+class NrcParser {
+ public:
+  explicit NrcParser(std::string name) : name_(std::move(name)) {}
+
+  void line(std::string_view text, std::size_t number) {
+    if (!text.empty() && text.back() == '\r') text.remove_suffix(1);
+    if (text.empty()) return;
+    const auto parts = text::split(text, '\t');
+    if (parts.size() != 3) {
+      throw InputError(fmt::format("{}: line {}: expected word<TAB>emotion<TAB>0|1", name_, number));
+    }
+    const auto d = dimension_index(parts[1]);
+    if (!d) {
+      throw InputError(fmt::format("{}: line {}: unknown emotion '{}'", name_, number, parts[1]));
+    }
+    const auto bit = parse_binary(parts[2]);
+    if (!bit || parts[2].find('.') != std::string_view::npos) {
+      throw InputError(
+          fmt::format("{}: line {}: value is '{}', expected 0 or 1", name_, number, parts[2]));
+    }
+    auto [it, inserted] = entries_.try_emplace(std::string(parts[0]), Entry{});
+    if (inserted) order_.push_back(it->first);
+    Entry& e = it->second;
+    const auto mask = static_cast<std::uint16_t>(1u << *d);
+    if (e.seen & mask) return;  // first line wins
+    e.seen |= mask;
+    if (*bit) e.vector |= mask;
+  }
+
+  template <typename Emit>
+  void finish(Emit&& emit) {
+    for (const auto& w : order_) emit(w, entries_.at(w).vector);
+  }
+
+ private:
+  struct Entry {
+    std::uint16_t seen = 0;
+    EmotionVector vector = 0;
+  };
+  std::string name_;
+  boost::unordered_flat_map<std::string, Entry> entries_;
+  std::vector<std::string> order_;
+};
+
+}  // namespace
+
+Lexicon Lexicon::from_nrc_string(std::string_view data, std::string name) {
+  NrcParser parser(std::move(name));
+  std::size_t number = 0;
+  for (std::string_view line : text::split(data, '\n')) parser.line(line, ++number);
+  Lexicon lex;
+  parser.finish([&](const std::string& w, EmotionVector v) { lex.insert(w, v); });
+  return lex;
+}
+
+Lexicon Lexicon::load(const std::string& path) {
+  // Decide the format from the first line.
+  std::string first;
+  {
+    LineReader probe(path);
+    std::string_view line;
+    if (!probe.next(line)) throw InputError(fmt::format("{}: line 1: empty lexicon", path));
+    first = std::string(line);
+  }
+  Lexicon lex;
+  if (first.find('\t') != std::string::npos) {
+    NrcParser parser(path);
+    LineReader lines(path);
+    std::string_view line;
+    while (lines.next(line)) parser.line(line, lines.line_number());
+    parser.finish([&](const std::string& w, EmotionVector v) { lex.insert(w, v); });
+  } else {
+    csv::Reader reader(path);
+    load_csv(reader, [&](std::string_view w, EmotionVector v) { return lex.insert(w, v); });
+  }
+  if (lex.size() == 0) throw InputError(fmt::format("{}: the lexicon has no words", path));
+  return lex;
+}
+
+}  // namespace emosweep::express

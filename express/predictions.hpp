@@ -1,0 +1,24 @@
+// Scoring a predictions file (the `emosweep score` input): CSV or JSONL rows with the gold
+// `labels` and either the raw `output` (cleaned here) or `output_formatted` (already cleaned).
+#pragma once
+
+#include <string>
+
+#include "express/cleaning.hpp"
+#include "express/lexicon.hpp"
+#include "express/scoring.hpp"
+
+namespace emosweep::express {
+
+struct PredictionsScore {
+  Accumulator accumulator;
+  LabelTable labels;
+  bool used_formatted = false;  // true when the file had no `output` column
+};
+
+// Streams the file once. Throws InputError naming the file and row on a missing column or a
+// malformed `labels` literal; invalid outputs are scored as invalid, never errors.
+PredictionsScore score_predictions(const std::string& path, const Lexicon& lexicon,
+                                   ParseMode mode);
+
+}  // namespace emosweep::express

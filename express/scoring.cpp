@@ -1,0 +1,191 @@
+#include "express/scoring.hpp"
+
+#include <algorithm>
+#include <bit>
+#include <numeric>
+
+#include "core/json.hpp"
+#include "core/text.hpp"
+
+namespace emosweep::express {
+
+std::uint32_t LabelTable::intern(std::string_view label) {
+  auto it = ids_.find(std::string(label));
+  if (it != ids_.end()) return it->second;
+  const auto id = static_cast<std::uint32_t>(names_.size());
+  names_.emplace_back(label);
+  ids_.emplace(names_.back(), id);
+  return id;
+}
+
+GoldSegment prepare_gold(std::span<const std::string> labels, const Lexicon& lexicon,
+                         LabelTable& table) {
+  GoldSegment gold;
+  gold.reserve(labels.size());
+  for (const auto& raw : labels) {
+    GoldMask m;
+    m.word = text::python_lower(raw);
+    m.vector = lexicon.lookup(m.word);
+    m.label = table.intern(m.word);
+    gold.push_back(std::move(m));
+  }
+  return gold;
+}
+
+MaskScore score_mask(const GoldMask& gold, std::string_view predicted_word,
+                     EmotionVector predicted_vector) {
+  MaskScore s;
+  s.label_match = gold.word == predicted_word;
+  s.vector_match = gold.vector == predicted_vector;
+  s.predicted = predicted_vector;
+  const unsigned g = gold.vector, p = predicted_vector;
+  s.tp = static_cast<std::uint8_t>(std::popcount(g & p));
+  s.fp = static_cast<std::uint8_t>(std::popcount(~g & p & 0x3FFu));
+  s.fn = static_cast<std::uint8_t>(std::popcount(g & ~p & 0x3FFu));
+  s.agree = static_cast<std::uint8_t>(kDimensionCount - std::popcount((g ^ p) & 0x3FFu));
+  return s;
+}
+
+void Accumulator::add_segment(std::size_t n, bool valid) {
+  ++rows;
+  masks += n;
+  if (valid) {
+    ++valid_rows;
+    valid_masks += n;
+  }
+}
+
+void Accumulator::add_invalid_mask(const GoldMask& gold) {
+  if (labels.size() <= gold.label) labels.resize(gold.label + 1);
+  ++labels[gold.label].masks;
+}
+
+void Accumulator::add_mask(const GoldMask& gold, const MaskScore& s) {
+  label_correct += s.label_match;
+  vector_correct += s.vector_match;
+  agree_total += s.agree;
+  const unsigned denom = 2u * s.tp + s.fp + s.fn;
+  if (denom != 0) f1_scaled += kF1Scale / denom * (2u * s.tp);
+  const unsigned g = gold.vector, p = s.predicted;
+  for (std::size_t d = 0; d < kDimensionCount; ++d) {
+    const unsigned gb = (g >> d) & 1u, pb = (p >> d) & 1u;
+    auto& c = dimensions[d];
+    c.agree += gb == pb;
+    c.tp += gb & pb;
+    c.fp += pb & (gb ^ 1u);
+    c.fn += gb & (pb ^ 1u);
+  }
+  if (labels.size() <= gold.label) labels.resize(gold.label + 1);
+  auto& lc = labels[gold.label];
+  ++lc.masks;
+  lc.correct += s.label_match;
+}
+
+void Accumulator::add(const GoldSegment& gold, const std::vector<std::string>* predicted,
+                      const Lexicon& lexicon) {
+  const bool valid = predicted != nullptr && predicted->size() == gold.size();
+  add_segment(gold.size(), valid);
+  if (!valid) {
+    for (const auto& g : gold) add_invalid_mask(g);
+    return;
+  }
+  for (std::size_t i = 0; i < gold.size(); ++i) {
+    const std::string& word = (*predicted)[i];
+    add_mask(gold[i], score_mask(gold[i], word, lexicon.lookup(word)));
+  }
+}
+
+void Accumulator::merge(const Accumulator& o) {
+  rows += o.rows;
+  valid_rows += o.valid_rows;
+  masks += o.masks;
+  valid_masks += o.valid_masks;
+  label_correct += o.label_correct;
+  vector_correct += o.vector_correct;
+  agree_total += o.agree_total;
+  f1_scaled += o.f1_scaled;
+  for (std::size_t d = 0; d < kDimensionCount; ++d) {
+    dimensions[d].agree += o.dimensions[d].agree;
+    dimensions[d].tp += o.dimensions[d].tp;
+    dimensions[d].fp += o.dimensions[d].fp;
+    dimensions[d].fn += o.dimensions[d].fn;
+  }
+  if (labels.size() < o.labels.size()) labels.resize(o.labels.size());
+  for (std::size_t i = 0; i < o.labels.size(); ++i) {
+    labels[i].masks += o.labels[i].masks;
+    labels[i].correct += o.labels[i].correct;
+  }
+}
+
+namespace {
+double ratio(double num, double den) { return den == 0 ? 0.0 : num / den; }
+}  // namespace
+
+Scores Accumulator::scores() const {
+  Scores s;
+  s.rows = rows;
+  s.valid_rows = valid_rows;
+  s.masks = masks;
+  s.valid_masks = valid_masks;
+  s.vrate = ratio(static_cast<double>(valid_rows), static_cast<double>(rows));
+  s.accl = ratio(static_cast<double>(label_correct), static_cast<double>(masks));
+  s.accv = ratio(static_cast<double>(vector_correct), static_cast<double>(masks));
+  s.f1v = ratio(static_cast<double>(f1_scaled),
+                static_cast<double>(valid_masks) * static_cast<double>(kF1Scale));
+  s.accv2 = ratio(static_cast<double>(agree_total),
+                  static_cast<double>(valid_masks) * static_cast<double>(kDimensionCount));
+  for (std::size_t d = 0; d < kDimensionCount; ++d) {
+    const auto& c = dimensions[d];
+    s.dimensions[d].agreement =
+        ratio(static_cast<double>(c.agree), static_cast<double>(valid_masks));
+    s.dimensions[d].f1 =
+        ratio(2.0 * static_cast<double>(c.tp), 2.0 * static_cast<double>(c.tp) +
+                                                   static_cast<double>(c.fp + c.fn));
+  }
+  return s;
+}
+
+void write_scores(json::Writer& w, const Scores& s) {
+  w.field("rows", s.rows);
+  w.field("valid_rows", s.valid_rows);
+  w.field("masks", s.masks);
+  w.field("vrate", s.vrate);
+  w.field("accl", s.accl);
+  w.field("accv", s.accv);
+  w.field("f1v", s.f1v);
+  w.field("accv2", s.accv2);
+  w.key("dimensions").begin_object();
+  for (std::size_t d = 0; d < kDimensionCount; ++d) {
+    w.key(kDimensions[d]).begin_object();
+    w.field("agreement", s.dimensions[d].agreement);
+    w.field("f1", s.dimensions[d].f1);
+    w.end_object();
+  }
+  w.end_object();
+}
+
+void write_label_accuracy(json::Writer& w, const Accumulator& acc, const LabelTable& table,
+                          std::size_t limit) {
+  std::vector<std::uint32_t> ids(acc.labels.size());
+  std::iota(ids.begin(), ids.end(), 0u);
+  std::stable_sort(ids.begin(), ids.end(), [&](std::uint32_t a, std::uint32_t b) {
+    if (acc.labels[a].masks != acc.labels[b].masks) return acc.labels[a].masks > acc.labels[b].masks;
+    return table.name(a) < table.name(b);
+  });
+  w.begin_array();
+  std::size_t n = 0;
+  for (auto id : ids) {
+    if (acc.labels[id].masks == 0) continue;
+    if (n++ == limit) break;
+    w.begin_object();
+    w.field("label", table.name(id));
+    w.field("masks", acc.labels[id].masks);
+    w.field("correct", acc.labels[id].correct);
+    w.field("accuracy", static_cast<double>(acc.labels[id].correct) /
+                            static_cast<double>(acc.labels[id].masks));
+    w.end_object();
+  }
+  w.end_array();
+}
+
+}  // namespace emosweep::express
