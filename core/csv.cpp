@@ -14,7 +14,19 @@ namespace emosweep::csv {
 
 namespace {
 constexpr std::size_t kChunk = 1 << 20;
+
+// memchr is vectorised by glibc; quoted fields hold few newlines, so this beats a byte loop.
+std::size_t count_newlines(const char* begin, const char* end) {
+  std::size_t n = 0;
+  while (begin < end) {
+    const void* hit = std::memchr(begin, '\n', static_cast<std::size_t>(end - begin));
+    if (!hit) break;
+    ++n;
+    begin = static_cast<const char*>(hit) + 1;
+  }
+  return n;
 }
+}  // namespace
 
 struct Reader::Source {
   int fd = -1;
@@ -24,6 +36,24 @@ struct Reader::Source {
 
   ~Source() {
     if (fd >= 0) ::close(fd);
+  }
+  // 1-based line number of the byte at `offset`. Line numbers are only needed for error
+  // messages, so they are computed on demand instead of on the hot path.
+  std::size_t line_at(std::size_t offset) const {
+    if (from_memory) {
+      const std::size_t end = std::min(offset, memory.size());
+      return 1 + count_newlines(memory.data(), memory.data() + end);
+    }
+    std::size_t lines = 1, done = 0;
+    std::string chunk(kChunk, '\0');
+    while (done < offset) {
+      const ssize_t n = ::pread(fd, chunk.data(), std::min(kChunk, offset - done),
+                                static_cast<off_t>(done));
+      if (n <= 0) break;
+      lines += count_newlines(chunk.data(), chunk.data() + n);
+      done += static_cast<std::size_t>(n);
+    }
+    return lines;
   }
   // Appends up to kChunk bytes to out; returns bytes read (0 at EOF).
   std::size_t read_into(std::string& out, const std::string& name) {
@@ -87,8 +117,10 @@ std::string_view Reader::field(std::size_t i) const {
   return std::string_view(s.unescaped ? scratch_ : buf_).substr(s.offset, s.length);
 }
 
+std::size_t Reader::line() const { return source_ ? source_->line_at(record_offset_) : 1; }
+
 std::string Reader::where() const {
-  return fmt::format("{}: row {} (line {})", name_, row_, record_line_);
+  return fmt::format("{}: row {} (line {})", name_, row_, line());
 }
 
 bool Reader::fill() {
@@ -103,6 +135,7 @@ bool Reader::fill() {
   // Drop consumed input so that memory stays bounded by the longest record.
   if (pos_ > 0) {
     buf_.erase(0, pos_);
+    buf_offset_ += pos_;
     pos_ = 0;
   }
   if (source_->read_into(buf_, name_) == 0) {
@@ -131,10 +164,7 @@ bool Reader::read_record(bool header) {
     while (true) {
       if (pos_ >= buf_.size() && !fill()) return false;
       const char c = buf_[pos_];
-      if (c == '\n') {
-        ++pos_;
-        ++line_;
-      } else if (c == '\r') {
+      if (c == '\n' || c == '\r') {
         ++pos_;
       } else {
         break;
@@ -142,9 +172,8 @@ bool Reader::read_record(bool header) {
     }
     fields_.clear();
     scratch_.clear();
-    record_line_ = line_;
+    record_offset_ = buf_offset_ + pos_;
     std::size_t p = pos_;
-    std::size_t lines = 0;
     bool need_more = false;
     bool done = false;
     const std::size_t n = buf_.size();
@@ -176,7 +205,6 @@ bool Reader::read_record(bool header) {
             continue;
           }
           // Closing quote.
-          for (std::size_t k = p + 1; k < quote; ++k) lines += buf_[k] == '\n';
           if (escaped) {
             scratch_.append(buf_, seg_start, quote - seg_start);
             fields_.push_back({scratch_start, scratch_.size() - scratch_start, true});
@@ -200,7 +228,8 @@ bool Reader::read_record(bool header) {
           done = true;
         } else {
           throw InputError(fmt::format("{}: row {} (line {}): unexpected text after a closing quote",
-                                       name_, header ? 0 : row_ + 1, line_ + lines));
+                                       name_, header ? 0 : row_ + 1,
+                                       source_->line_at(buf_offset_ + p)));
         }
       } else {
         // Unquoted field: up to the next separator or end of line.
@@ -230,18 +259,14 @@ bool Reader::read_record(bool header) {
     if (need_more) {
       if (eof_) {
         throw InputError(fmt::format("{}: row {} (line {}): unterminated quoted field", name_,
-                                     header ? 0 : row_ + 1, record_line_));
+                                     header ? 0 : row_ + 1, line()));
       }
       fill();
       continue;  // rescan the record with more input (or with eof_ now known)
     }
     // Consume the line terminator.
     if (p < n && buf_[p] == '\r') ++p;
-    if (p < n && buf_[p] == '\n') {
-      ++p;
-      ++lines;
-    }
-    line_ += lines;
+    if (p < n && buf_[p] == '\n') ++p;
     pos_ = p;
     return true;
   }

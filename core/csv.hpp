@@ -38,7 +38,8 @@ class Reader {
   std::string_view field(std::size_t i) const;
   // 1-based data row (the header is row 0) and 1-based physical line where it starts.
   std::size_t row() const { return row_; }
-  std::size_t line() const { return record_line_; }
+  // Computed on demand (it rescans the input up to the record): meant for error messages.
+  std::size_t line() const;
   const std::string& name() const { return name_; }
   // "file: row R (line L)" for error messages about the current record.
   std::string where() const;
@@ -63,8 +64,8 @@ class Reader {
   std::vector<Span> fields_;
   std::vector<std::string> header_;
   std::size_t row_ = 0;
-  std::size_t line_ = 1;
-  std::size_t record_line_ = 1;
+  std::size_t buf_offset_ = 0;     // absolute input offset of buf_[0]
+  std::size_t record_offset_ = 0;  // absolute input offset of the current record
 };
 
 // Appends one CSV field, quoted only when needed (separator, quote, CR or LF inside).

@@ -39,13 +39,14 @@ std::optional<long long> parse_int(std::string_view s) {
   return v;
 }
 
-void validate(const Segment& seg, long long declared, const std::string& where) {
+template <typename Where>
+void validate(const Segment& seg, long long declared, const Where& where) {
   const std::size_t masks = count_masks(seg.text);
   if (declared < 0 || static_cast<std::size_t>(declared) != seg.labels.size() ||
       masks != seg.labels.size()) {
     throw InputError(fmt::format(
         "{}: number_of_labels is {} but labels has {} item(s) and the segment has {} <mask>",
-        where, declared, seg.labels.size(), masks));
+        where(), declared, seg.labels.size(), masks));
   }
 }
 
@@ -117,19 +118,20 @@ bool DatasetReader::next(Segment& out) {
   if (auto* cp = std::get_if<std::unique_ptr<Impl::Csv>>(&impl_->source)) {
     auto& c = **cp;
     if (!c.reader.next()) return false;
-    const std::string where = c.reader.where();
+    const auto where = [&] { return c.reader.where(); };
     out.row = c.reader.row();
     out.index = c.index ? std::string(c.reader.field(*c.index)) : std::to_string(out.row);
     out.original_ids = c.original_ids ? std::string(c.reader.field(*c.original_ids)) : out.index;
     out.text.assign(c.reader.field(c.segment));
     std::string err;
     if (!parse_python_list(c.reader.field(c.labels), out.labels, &err)) {
-      throw InputError(fmt::format("{}: column 'labels' is not a list of strings ({})", where, err));
+      throw InputError(
+          fmt::format("{}: column 'labels' is not a list of strings ({})", where(), err));
     }
     const auto declared = parse_int(c.reader.field(c.number_of_labels));
     if (!declared) {
       throw InputError(fmt::format("{}: column 'number_of_labels' is '{}', expected an integer",
-                                   where, c.reader.field(c.number_of_labels)));
+                                   where(), c.reader.field(c.number_of_labels)));
     }
     validate(out, *declared, where);
     return true;
@@ -140,7 +142,10 @@ bool DatasetReader::next(Segment& out) {
     if (!j.lines.next(line)) return false;
   } while (line.find_first_not_of(" \t\r") == std::string_view::npos);
   ++impl_->row;
-  const std::string where = fmt::format("{}: row {} (line {})", path_, impl_->row, j.lines.line_number());
+  const std::string where_text =
+      fmt::format("{}: row {} (line {})", path_, impl_->row, j.lines.line_number());
+  const auto& where = where_text;
+  const auto where_fn = [&] { return where_text; };
   j.buffer = simdjson::padded_string(line);
   simdjson::ondemand::document doc;
   simdjson::ondemand::object obj;
@@ -188,7 +193,7 @@ bool DatasetReader::next(Segment& out) {
       throw InputError(fmt::format("{}: field 'number_of_labels' must be an integer", where));
     declared = v;
   }
-  validate(out, declared, where);
+  validate(out, declared, where_fn);
   return true;
 }
 

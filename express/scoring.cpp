@@ -10,7 +10,7 @@
 namespace emosweep::express {
 
 std::uint32_t LabelTable::intern(std::string_view label) {
-  auto it = ids_.find(std::string(label));
+  auto it = ids_.find(label);
   if (it != ids_.end()) return it->second;
   const auto id = static_cast<std::uint32_t>(names_.size());
   names_.emplace_back(label);

@@ -29,7 +29,17 @@ class LabelTable {
   std::size_t size() const { return names_.size(); }
 
  private:
-  boost::unordered_flat_map<std::string, std::uint32_t> ids_;
+  struct Hash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const noexcept {
+      return std::hash<std::string_view>{}(s);
+    }
+  };
+  struct Equal {
+    using is_transparent = void;
+    bool operator()(std::string_view a, std::string_view b) const noexcept { return a == b; }
+  };
+  boost::unordered_flat_map<std::string, std::uint32_t, Hash, Equal> ids_;
   std::vector<std::string> names_;
 };
 
