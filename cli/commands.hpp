@@ -18,5 +18,7 @@ void add_mock_provider_command(CLI::App& app, Action& action);
 void add_cache_command(CLI::App& app, Action& action);
 void add_report_command(CLI::App& app, Action& action);
 void add_humaneval_command(CLI::App& app, Action& action);
+void add_run_command(CLI::App& app, Action& action);
+void add_status_command(CLI::App& app, Action& action);
 
 }  // namespace emosweep::cli

@@ -40,7 +40,11 @@ function(emosweep_test name)
   if(NOT ARG_TIMEOUT)
     set(ARG_TIMEOUT 300)
   endif()
-  gtest_discover_tests(${name} PROPERTIES LABELS "${ARG_LABELS}" TIMEOUT ${ARG_TIMEOUT}
+  # gtest_discover_tests loses the ';' of a list-valued property, so several labels become one
+  # joined with '-' ("unit-concurrent"); `ctest -L` matches labels by regular expression, so
+  # `-L unit` and `-L concurrent` both select it.
+  string(REPLACE ";" "-" _labels "${ARG_LABELS}")
+  gtest_discover_tests(${name} PROPERTIES LABELS "${_labels}" TIMEOUT ${ARG_TIMEOUT}
                        DISCOVERY_TIMEOUT 60)
   emosweep_register_test_target(${name} "${ARG_LABELS}")
 endfunction()

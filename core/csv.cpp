@@ -1,10 +1,13 @@
 #include "core/csv.hpp"
 
 #include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
+#include <memory>
 
 #include <fmt/format.h>
 
@@ -33,16 +36,51 @@ struct Reader::Source {
   std::string memory;
   std::size_t memory_pos = 0;
   bool from_memory = false;
+  // A regular file is mapped rather than read: no copy into user space. Pages behind the
+  // reader are released as it goes, so resident memory stays bounded on huge files.
+  const char* mapped = nullptr;
+  std::size_t mapped_size = 0;
+  std::size_t released = 0;
 
   ~Source() {
+    if (mapped) ::munmap(const_cast<char*>(mapped), mapped_size);
     if (fd >= 0) ::close(fd);
+  }
+  // The whole input as one view when it is in memory or mapped.
+  std::optional<std::string_view> whole() const {
+    if (from_memory) return std::string_view(memory);
+    if (mapped || (fd >= 0 && mapped_size == 0 && is_empty_regular)) return std::string_view(mapped ? mapped : "", mapped_size);
+    return std::nullopt;
+  }
+  bool is_empty_regular = false;
+  void try_map() {
+    struct stat st {};
+    if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) return;
+    if (st.st_size == 0) {
+      is_empty_regular = true;
+      return;
+    }
+    void* p = ::mmap(nullptr, static_cast<std::size_t>(st.st_size), PROT_READ, MAP_PRIVATE, fd, 0);
+    if (p == MAP_FAILED) return;
+    ::madvise(p, static_cast<std::size_t>(st.st_size), MADV_SEQUENTIAL);
+    mapped = static_cast<const char*>(p);
+    mapped_size = static_cast<std::size_t>(st.st_size);
+  }
+  // Drops mapped pages before `offset` (nothing before it will be read again).
+  void release_before(std::size_t offset) {
+    constexpr std::size_t kStep = 64u << 20;
+    if (!mapped || offset < released + kStep) return;
+    const std::size_t page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+    const std::size_t end = offset / page * page;
+    ::madvise(const_cast<char*>(mapped) + released, end - released, MADV_DONTNEED);
+    released = end;
   }
   // 1-based line number of the byte at `offset`. Line numbers are only needed for error
   // messages, so they are computed on demand instead of on the hot path.
   std::size_t line_at(std::size_t offset) const {
-    if (from_memory) {
-      const std::size_t end = std::min(offset, memory.size());
-      return 1 + count_newlines(memory.data(), memory.data() + end);
+    if (auto all = whole()) {
+      const std::size_t end = std::min(offset, all->size());
+      return 1 + count_newlines(all->data(), all->data() + end);
     }
     std::size_t lines = 1, done = 0;
     std::string chunk(kChunk, '\0');
@@ -63,19 +101,17 @@ struct Reader::Source {
       memory_pos += n;
       return n;
     }
-    const std::size_t old = out.size();
-    out.resize(old + kChunk);
+    // Read into a scratch block: resizing the string would zero-fill a megabyte every call.
+    if (!block) block.reset(new char[kChunk]);
     ssize_t got;
     do {
-      got = ::read(fd, out.data() + old, kChunk);
+      got = ::read(fd, block.get(), kChunk);
     } while (got < 0 && errno == EINTR);
-    if (got < 0) {
-      out.resize(old);
-      throw InputError(fmt::format("{}: read failed: {}", name, std::strerror(errno)));
-    }
-    out.resize(old + static_cast<std::size_t>(got));
+    if (got < 0) throw InputError(fmt::format("{}: read failed: {}", name, std::strerror(errno)));
+    out.append(block.get(), static_cast<std::size_t>(got));
     return static_cast<std::size_t>(got);
   }
+  std::unique_ptr<char[]> block;
 };
 
 Reader::Reader(std::unique_ptr<Source> source, std::string name)
@@ -97,8 +133,25 @@ Reader Reader::from_string(std::string data, std::string name) {
   return Reader(std::move(source), std::move(name));
 }
 
-Reader::Reader(Reader&&) noexcept = default;
-Reader& Reader::operator=(Reader&&) noexcept = default;
+Reader::Reader(Reader&& other) noexcept { *this = std::move(other); }
+
+Reader& Reader::operator=(Reader&& other) noexcept {
+  source_ = std::move(other.source_);
+  name_ = std::move(other.name_);
+  buf_ = std::move(other.buf_);
+  pos_ = other.pos_;
+  eof_ = other.eof_;
+  scratch_ = std::move(other.scratch_);
+  fields_ = std::move(other.fields_);
+  header_ = std::move(other.header_);
+  row_ = other.row_;
+  buf_offset_ = other.buf_offset_;
+  record_offset_ = other.record_offset_;
+  // The view points into the source (stable) or into buf_ (which moved).
+  const bool whole = source_ && source_->whole().has_value();
+  view_ = whole ? other.view_ : std::string_view(buf_);
+  return *this;
+}
 Reader::~Reader() = default;
 
 std::optional<std::size_t> Reader::column(std::string_view name) const {
@@ -114,10 +167,14 @@ std::size_t Reader::require_column(std::string_view name) const {
 
 std::string_view Reader::field(std::size_t i) const {
   const Span& s = fields_.at(i);
-  return std::string_view(s.unescaped ? scratch_ : buf_).substr(s.offset, s.length);
+  return (s.unescaped ? std::string_view(scratch_) : view_).substr(s.offset, s.length);
 }
 
-std::size_t Reader::line() const { return source_ ? source_->line_at(record_offset_) : 1; }
+std::size_t Reader::line() const { return line_at(record_offset_); }
+
+std::size_t Reader::line_at(std::size_t offset) const {
+  return source_ ? source_->line_at(offset) : 1;
+}
 
 std::string Reader::where() const {
   return fmt::format("{}: row {} (line {})", name_, row_, line());
@@ -131,6 +188,12 @@ bool Reader::fill() {
     source_->fd = ::open(name_.c_str(), O_RDONLY | O_CLOEXEC);
     if (source_->fd < 0)
       throw InputError(fmt::format("{}: cannot open: {}", name_, std::strerror(errno)));
+    source_->try_map();
+  }
+  if (auto all = source_->whole()) {
+    view_ = *all;
+    eof_ = true;
+    return !all->empty();
   }
   // Drop consumed input so that memory stays bounded by the longest record.
   if (pos_ > 0) {
@@ -138,7 +201,9 @@ bool Reader::fill() {
     buf_offset_ += pos_;
     pos_ = 0;
   }
-  if (source_->read_into(buf_, name_) == 0) {
+  const std::size_t got = source_->read_into(buf_, name_);
+  view_ = buf_;
+  if (got == 0) {
     eof_ = true;
     return false;
   }
@@ -146,6 +211,7 @@ bool Reader::fill() {
 }
 
 bool Reader::next() {
+  if (source_) source_->release_before(buf_offset_ + pos_);
   if (!read_record(false)) return false;
   ++row_;
   if (fields_.size() != header_.size()) {
@@ -162,8 +228,8 @@ bool Reader::read_record(bool header) {
   for (;;) {
     // Skip blank lines between records.
     while (true) {
-      if (pos_ >= buf_.size() && !fill()) return false;
-      const char c = buf_[pos_];
+      if (pos_ >= view_.size() && !fill()) return false;
+      const char c = view_[pos_];
       if (c == '\n' || c == '\r') {
         ++pos_;
       } else {
@@ -176,37 +242,37 @@ bool Reader::read_record(bool header) {
     std::size_t p = pos_;
     bool need_more = false;
     bool done = false;
-    const std::size_t n = buf_.size();
+    const std::size_t n = view_.size();
     while (!done) {
-      if (p < n && buf_[p] == '"') {
+      if (p < n && view_[p] == '"') {
         // Quoted field.
         std::size_t q = p + 1;
         const std::size_t scratch_start = scratch_.size();
         bool escaped = false;
         std::size_t seg_start = q;
         while (true) {
-          const void* hit = q < n ? std::memchr(buf_.data() + q, '"', n - q) : nullptr;
+          const void* hit = q < n ? std::memchr(view_.data() + q, '"', n - q) : nullptr;
           if (!hit) {
             need_more = true;
             break;
           }
-          const auto quote = static_cast<std::size_t>(static_cast<const char*>(hit) - buf_.data());
+          const auto quote = static_cast<std::size_t>(static_cast<const char*>(hit) - view_.data());
           if (quote + 1 >= n && !eof_) {  // cannot tell "" from " yet
             need_more = true;
             break;
           }
-          if (quote + 1 < n && buf_[quote + 1] == '"') {
+          if (quote + 1 < n && view_[quote + 1] == '"') {
             if (!escaped) {
               escaped = true;
             }
-            scratch_.append(buf_, seg_start, quote + 1 - seg_start);
+            scratch_.append(view_, seg_start, quote + 1 - seg_start);
             q = quote + 2;
             seg_start = q;
             continue;
           }
           // Closing quote.
           if (escaped) {
-            scratch_.append(buf_, seg_start, quote - seg_start);
+            scratch_.append(view_, seg_start, quote - seg_start);
             fields_.push_back({scratch_start, scratch_.size() - scratch_start, true});
           } else {
             scratch_.resize(scratch_start);
@@ -222,9 +288,9 @@ bool Reader::read_record(bool header) {
             break;
           }
           done = true;
-        } else if (buf_[p] == ',') {
+        } else if (view_[p] == ',') {
           ++p;
-        } else if (buf_[p] == '\n' || buf_[p] == '\r') {
+        } else if (view_[p] == '\n' || view_[p] == '\r') {
           done = true;
         } else {
           throw InputError(fmt::format("{}: row {} (line {}): unexpected text after a closing quote",
@@ -234,13 +300,13 @@ bool Reader::read_record(bool header) {
       } else {
         // Unquoted field: up to the next separator or end of line.
         std::size_t q = p;
-        while (q < n && buf_[q] != ',' && buf_[q] != '\n' && buf_[q] != '\r') ++q;
+        while (q < n && view_[q] != ',' && view_[q] != '\n' && view_[q] != '\r') ++q;
         if (q >= n && !eof_) {
           need_more = true;
           break;
         }
         fields_.push_back({p, q - p, false});
-        if (q < n && buf_[q] == ',') {
+        if (q < n && view_[q] == ',') {
           p = q + 1;
           if (p >= n && !eof_) {
             need_more = true;
@@ -265,8 +331,8 @@ bool Reader::read_record(bool header) {
       continue;  // rescan the record with more input (or with eof_ now known)
     }
     // Consume the line terminator.
-    if (p < n && buf_[p] == '\r') ++p;
-    if (p < n && buf_[p] == '\n') ++p;
+    if (p < n && view_[p] == '\r') ++p;
+    if (p < n && view_[p] == '\n') ++p;
     pos_ = p;
     return true;
   }

@@ -40,6 +40,10 @@ class Reader {
   std::size_t row() const { return row_; }
   // Computed on demand (it rescans the input up to the record): meant for error messages.
   std::size_t line() const;
+  // Byte offset of the current record in the input, and the line of any offset already read
+  // (for reporting a record after the reader has moved on). Thread-safe with next().
+  std::size_t offset() const { return record_offset_; }
+  std::size_t line_at(std::size_t offset) const;
   const std::string& name() const { return name_; }
   // "file: row R (line L)" for error messages about the current record.
   std::string where() const;
@@ -57,7 +61,8 @@ class Reader {
 
   std::unique_ptr<Source> source_;
   std::string name_;
-  std::string buf_;
+  std::string buf_;        // streamed input (pipes); unused when mapped or in memory
+  std::string_view view_;  // what the parser reads: buf_, the mapping, or the memory
   std::size_t pos_ = 0;
   bool eof_ = false;
   std::string scratch_;

@@ -24,6 +24,12 @@ Sha256 Sha256Builder::finish() {
   return out;
 }
 
+void Sha256Builder::reset() {
+  // A null type reuses the digest already set, skipping OpenSSL 3's per-call fetch.
+  if (EVP_DigestInit_ex2(static_cast<EVP_MD_CTX*>(ctx_), nullptr, nullptr) != 1)
+    throw std::runtime_error("SHA-256: OpenSSL re-initialisation failed");
+}
+
 Sha256 sha256(std::string_view bytes) {
   Sha256Builder b;
   b.update(bytes);

@@ -32,14 +32,14 @@ bool LineReader::fill() {
     buf_.erase(0, pos_);
     pos_ = 0;
   }
-  const std::size_t old = buf_.size();
-  buf_.resize(old + kChunk);
+  // Read into a scratch block: resizing the string would zero-fill it on every call.
+  if (!block_) block_.reset(new char[kChunk]);
   ssize_t got;
   do {
-    got = ::read(fd_, buf_.data() + old, kChunk);
+    got = ::read(fd_, block_.get(), kChunk);
   } while (got < 0 && errno == EINTR);
   if (got < 0) throw InputError(fmt::format("{}: read failed: {}", path_, std::strerror(errno)));
-  buf_.resize(old + static_cast<std::size_t>(got));
+  buf_.append(block_.get(), static_cast<std::size_t>(got));
   if (got == 0) eof_ = true;
   return got > 0;
 }

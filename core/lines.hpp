@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstddef>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -26,6 +27,7 @@ class LineReader {
   std::string path_;
   int fd_ = -1;
   std::string buf_;
+  std::unique_ptr<char[]> block_;
   std::size_t pos_ = 0;
   bool eof_ = false;
   std::size_t line_number_ = 0;

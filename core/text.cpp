@@ -148,6 +148,11 @@ bool is_python_space(char32_t cp) {
 }
 
 std::string_view python_strip(std::string_view s) {
+  // Fast path: printable ASCII at both ends means there is nothing to strip.
+  if (!s.empty()) {
+    const auto f = static_cast<unsigned char>(s.front()), b = static_cast<unsigned char>(s.back());
+    if (f > 0x20 && f < 0x7F && b > 0x20 && b < 0x7F) return s;
+  }
   std::size_t begin = 0;
   while (begin < s.size()) {
     char32_t cp;

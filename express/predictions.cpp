@@ -1,5 +1,10 @@
 #include "express/predictions.hpp"
 
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <thread>
+
 #include <fmt/format.h>
 #include <simdjson.h>
 
@@ -24,6 +29,62 @@ void score_row(PredictionsScore& out, const Lexicon& lexicon, ParseMode mode,
   out.accumulator.add(gold, status == CleanStatus::valid ? &words : nullptr, lexicon);
 }
 
+// Rows cross from the CSV reader (this thread) to a scoring thread in batches, so that scanning
+// the file and parsing and scoring its rows overlap on two cores. Only the two small columns
+// are copied; the segment text stays in the reader.
+struct RowBatch {
+  struct Row {
+    std::string labels, output;
+    std::size_t row = 0, offset = 0;
+  };
+  std::vector<Row> rows;
+  std::size_t used = 0;
+};
+
+class BatchQueue {
+ public:
+  explicit BatchQueue(std::size_t capacity) : capacity_(capacity) {}
+  void push(std::unique_ptr<RowBatch> b) {
+    std::unique_lock lock(mutex_);
+    not_full_.wait(lock, [&] { return queue_.size() < capacity_ || stopped_; });
+    if (stopped_) return;
+    queue_.push_back(std::move(b));
+    not_empty_.notify_one();
+  }
+  std::unique_ptr<RowBatch> pop() {
+    std::unique_lock lock(mutex_);
+    not_empty_.wait(lock, [&] { return !queue_.empty() || closed_ || stopped_; });
+    if (queue_.empty() || stopped_) return nullptr;
+    auto b = std::move(queue_.front());
+    queue_.pop_front();
+    not_full_.notify_one();
+    return b;
+  }
+  void close() {
+    std::lock_guard lock(mutex_);
+    closed_ = true;
+    not_empty_.notify_all();
+  }
+  // The consumer gave up (bad input): producers stop waiting.
+  void stop() {
+    std::lock_guard lock(mutex_);
+    stopped_ = true;
+    not_full_.notify_all();
+    not_empty_.notify_all();
+  }
+  bool stopped() {
+    std::lock_guard lock(mutex_);
+    return stopped_;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable not_full_, not_empty_;
+  std::deque<std::unique_ptr<RowBatch>> queue_;
+  std::size_t capacity_;
+  bool closed_ = false, stopped_ = false;
+};
+
 PredictionsScore score_csv(const std::string& path, const Lexicon& lexicon, ParseMode mode) {
   PredictionsScore out;
   csv::Reader reader(path);
@@ -37,14 +98,55 @@ PredictionsScore score_csv(const std::string& path, const Lexicon& lexicon, Pars
   } else {
     throw InputError(fmt::format("{}: missing column 'output' (or 'output_formatted')", path));
   }
-  std::vector<std::string> gold_words, words;
-  std::string err;
-  while (reader.next()) {
-    if (!parse_python_list(reader.field(labels_col), gold_words, &err)) {
-      throw InputError(
-          fmt::format("{}: column 'labels' is not a list of strings ({})", reader.where(), err));
+  constexpr std::size_t kBatch = 512;
+  BatchQueue queue(8);
+  // The scoring thread: the first bad `labels` literal stops everything, naming its row.
+  std::size_t bad_row = 0, bad_offset = 0;
+  std::string bad_error;
+  std::thread scorer([&] {
+    std::vector<std::string> gold_words, words;
+    std::string err;
+    while (auto batch = queue.pop()) {
+      for (std::size_t i = 0; i < batch->used; ++i) {
+        const auto& r = batch->rows[i];
+        if (!parse_python_list(r.labels, gold_words, &err)) {
+          bad_row = r.row;
+          bad_offset = r.offset;
+          bad_error = err;
+          queue.stop();
+          return;
+        }
+        score_row(out, lexicon, mode, gold_words, r.output, out.used_formatted, words);
+      }
     }
-    score_row(out, lexicon, mode, gold_words, reader.field(output_col), out.used_formatted, words);
+  });
+  try {
+    auto batch = std::make_unique<RowBatch>();
+    batch->rows.resize(kBatch);
+    while (reader.next()) {
+      auto& r = batch->rows[batch->used++];
+      r.labels.assign(reader.field(labels_col));
+      r.output.assign(reader.field(output_col));
+      r.row = reader.row();
+      r.offset = reader.offset();
+      if (batch->used == kBatch) {
+        queue.push(std::move(batch));
+        if (queue.stopped()) break;
+        batch = std::make_unique<RowBatch>();
+        batch->rows.resize(kBatch);
+      }
+    }
+    if (batch->used > 0) queue.push(std::move(batch));
+  } catch (...) {
+    queue.stop();
+    scorer.join();
+    throw;
+  }
+  queue.close();
+  scorer.join();
+  if (bad_row != 0) {
+    throw InputError(fmt::format("{}: row {} (line {}): column 'labels' is not a list of strings ({})",
+                                 reader.name(), bad_row, reader.line_at(bad_offset), bad_error));
   }
   return out;
 }

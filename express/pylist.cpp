@@ -13,7 +13,8 @@ class ListParser {
       : s_(text), items_(items) {}
 
   bool parse() {
-    items_.clear();
+    // Reuse the caller's strings (and their capacity): no allocation per item in steady state.
+    std::size_t count = 0;
     if (s_.find('\0') != std::string_view::npos) return fail("null byte in input");
     skip_space(false);
     if (!eat('[')) return fail("expected '['");
@@ -35,14 +36,16 @@ class ListParser {
         continue;
       }
       if (!expect_item) return fail("expected ',' or ']'");
-      std::string item;
+      if (count == items_.size()) items_.emplace_back();
+      std::string& item = items_[count++];
+      item.clear();
       if (!parse_string_item(item)) return false;
-      items_.push_back(std::move(item));
       expect_item = false;
       need_comma = true;
     }
     skip_space(false);
     if (i_ != s_.size()) return fail("unexpected text after ']'");
+    items_.resize(count);
     return true;
   }
 
@@ -160,6 +163,11 @@ class ListParser {
         i_ + 2 < s_.size() && s_[i_ + 1] == quote && s_[i_ + 2] == quote;
     i_ += triple ? 3 : 1;
     for (;;) {
+      // Copy a run of ordinary characters at once.
+      std::size_t j = i_;
+      while (j < s_.size() && s_[j] != quote && s_[j] != '\\' && s_[j] != '\n' && s_[j] != '\r') ++j;
+      out.append(s_.data() + i_, j - i_);
+      i_ = j;
       if (i_ >= s_.size()) return fail("unterminated string");
       const char c = s_[i_];
       if (c == quote) {

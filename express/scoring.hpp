@@ -5,6 +5,7 @@
 
 #include <array>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -25,6 +26,12 @@ namespace emosweep::express {
 class LabelTable {
  public:
   std::uint32_t intern(std::string_view label);
+  // Read-only lookup (safe to call concurrently once interning is finished).
+  std::optional<std::uint32_t> find(std::string_view label) const {
+    auto it = ids_.find(label);
+    if (it == ids_.end()) return std::nullopt;
+    return it->second;
+  }
   std::string_view name(std::uint32_t id) const { return names_.at(id); }
   std::size_t size() const { return names_.size(); }
 

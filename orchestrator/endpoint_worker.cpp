@@ -1,0 +1,361 @@
+#include "orchestrator/endpoint_worker.hpp"
+
+#include <algorithm>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "metrics/metrics.hpp"
+
+namespace emosweep::orchestrator::detail {
+
+namespace asio = boost::asio;
+using providers::Outcome;
+
+namespace {
+
+metrics::RequestCode request_code(const providers::HttpResult& http) {
+  using E = providers::TransportError;
+  using T = metrics::TransportError;
+  switch (http.error) {
+    case E::none: return metrics::RequestCode::http(http.response.status);
+    case E::timeout: return metrics::RequestCode::transport(T::timeout);
+    case E::reset: return metrics::RequestCode::transport(T::reset);
+    case E::connect:
+    case E::proxy: return metrics::RequestCode::transport(T::connect);
+    case E::tls: return metrics::RequestCode::transport(T::tls);
+    case E::resolve: return metrics::RequestCode::transport(T::dns);
+    case E::protocol:
+    case E::too_large: return metrics::RequestCode::transport(T::protocol);
+    case E::cancelled: return metrics::RequestCode::transport(T::other);
+  }
+  return metrics::RequestCode::transport(T::other);
+}
+
+metrics::RetryReason retry_reason(const providers::DecodedResponse& d, const providers::HttpResult& http) {
+  using E = providers::TransportError;
+  if (d.outcome == Outcome::rate_limited) return metrics::RetryReason::rate_limited;
+  if (d.outcome == Outcome::overloaded) return metrics::RetryReason::overloaded;
+  if (http.error == E::timeout) return metrics::RetryReason::timeout;
+  if (http.error != E::none) return metrics::RetryReason::connection;
+  if (http.response.status >= 500) return metrics::RetryReason::server_error;
+  if (http.response.status >= 200 && http.response.status < 300) return metrics::RetryReason::bad_response;
+  return metrics::RetryReason::other;
+}
+
+std::uint64_t micros(double usd) { return static_cast<std::uint64_t>(usd * 1e6 + 0.5); }
+
+// One line for results.jsonl: ours first, then the provider's own words (untrusted).
+std::string describe(const providers::DecodedResponse& d, const providers::HttpResult& http) {
+  std::string out;
+  if (http.error != providers::TransportError::none) {
+    out = fmt::format("transport error: {} ({})", providers::to_string(http.error), http.detail);
+  } else {
+    out = fmt::format("HTTP {} {}", d.http_status, providers::to_string(d.outcome));
+    if (!d.error_type.empty()) out += fmt::format(" [{}]", d.error_type);
+  }
+  if (!d.provider_message.empty()) out += ": provider says: " + d.provider_message;
+  for (char& c : out)
+    if (c == '\n' || c == '\r') c = ' ';
+  return out;
+}
+
+}  // namespace
+
+EndpointWorker::EndpointWorker(WorkerContext context, std::size_t endpoint, std::string base_url,
+                               asio::io_context& io)
+    : ctx_(context),
+      config_(context.config->endpoints[endpoint]),
+      index_(endpoint),
+      io_(io),
+      codec_(providers::make_codec(config_.dialect)),
+      limiter_(config_.limits.rpm, config_.limits.tpm),
+      adaptive_(config_.limits.concurrency),
+      retry_budget_(config_.retries),
+      random_(0x9e3779b97f4a7c15ULL ^ endpoint),
+      capacity_(std::max<std::size_t>(64, 2 * static_cast<std::size_t>(config_.limits.concurrency))) {
+  settings_.dialect = config_.dialect;
+  settings_.base_url = std::move(base_url);
+  settings_.api_key = config_.api_key;
+  if (!config_.api_version.empty()) settings_.api_version = config_.api_version;
+  settings_.extra_headers = config_.headers;
+  providers::HttpClientConfig http;
+  http.connect_timeout = config_.timeouts.connect;
+  http.request_timeout = config_.timeouts.request;
+  http.idle_timeout = config_.timeouts.idle;
+  http.max_connections = std::max<std::size_t>(config_.limits.concurrency, 1);
+  http.ca_file = config_.ca_file;
+  http.insecure_skip_verify = config_.insecure_skip_verify;
+  client_ = std::make_unique<providers::HttpClient>(io_.get_executor(), http);
+  if (ctx_.metrics) {
+    handles_ = &ctx_.metrics->endpoint(config_.name);
+    handles_->concurrency_limit().Set(adaptive_.limit());
+  }
+}
+
+EndpointWorker::~EndpointWorker() = default;
+
+providers::HttpClient::Stats EndpointWorker::client_stats() const { return client_->stats(); }
+
+void EndpointWorker::submit(std::unique_ptr<Job> job) {
+  outstanding_.fetch_add(1, std::memory_order_acq_rel);
+  std::shared_ptr<Job> shared(job.release());
+  asio::post(io_, [this, shared] {
+    queue_.push_back(shared);
+    pump();
+  });
+}
+
+void EndpointWorker::request_stop() {
+  stopping_.store(true, std::memory_order_release);
+  asio::post(io_, [this] { pump(); });
+}
+
+void EndpointWorker::cancel() {
+  stopping_.store(true, std::memory_order_release);
+  cancelled_.store(true, std::memory_order_release);
+  asio::post(io_, [this] {
+    client_->cancel_all();
+    pump();
+  });
+}
+
+void EndpointWorker::finish_job() {
+  --running_;
+  outstanding_.fetch_sub(1, std::memory_order_acq_rel);
+  ctx_.planner_signal->notify();
+  pump();
+}
+
+void EndpointWorker::pump() {
+  // Shutdown: queued jobs were never sent; drop them (a rerun does them).
+  while (stopping_.load(std::memory_order_acquire) && !queue_.empty()) {
+    auto job = std::move(queue_.front());
+    queue_.pop_front();
+    ++running_;
+    asio::co_spawn(io_, hand_off(std::make_unique<PendingStore>(PendingStore{job->key, false, {}, true, nullptr})),
+                   [this](std::exception_ptr) {
+                     ctx_.counters->dropped.fetch_add(1, std::memory_order_relaxed);
+                     finish_job();
+                   });
+  }
+  while (!queue_.empty() && running_ < adaptive_.limit()) {
+    auto job = std::move(queue_.front());
+    queue_.pop_front();
+    ++running_;
+    asio::co_spawn(io_, run_job(std::move(job)), [this](std::exception_ptr e) {
+      if (e) {
+        try {
+          std::rethrow_exception(e);
+        } catch (const std::exception& ex) {
+          spdlog::error("endpoint {}: request coroutine failed: {}", config_.name, ex.what());
+        }
+      }
+      finish_job();
+    });
+  }
+}
+
+asio::awaitable<bool> EndpointWorker::sleep_until(TimePoint t) {
+  // Slices so that a shutdown is noticed within a fraction of a second.
+  asio::steady_timer timer(io_);
+  while (Clock::now() < t) {
+    if (stopping_.load(std::memory_order_acquire)) co_return false;
+    timer.expires_at(std::min(t, Clock::now() + std::chrono::milliseconds(200)));
+    boost::system::error_code ec;
+    co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+  }
+  co_return !stopping_.load(std::memory_order_acquire);
+}
+
+asio::awaitable<void> EndpointWorker::hand_off(std::unique_ptr<PendingStore> pending) {
+  // The writer's queue is large; when it is full we wait rather than block the thread.
+  asio::steady_timer timer(io_);
+  while (!ctx_.writer->try_push(pending)) {
+    timer.expires_after(std::chrono::milliseconds(1));
+    boost::system::error_code ec;
+    co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+  }
+}
+
+std::unique_ptr<Completion> EndpointWorker::failure(const Job& job, std::string error,
+                                                    std::uint32_t attempts) {
+  auto c = std::make_unique<Completion>();
+  c->unit = job.unit;
+  c->failed = true;
+  c->error = std::move(error);
+  c->attempts = attempts;
+  c->key_hex = job.key_hex;
+  ctx_.counters->failed.fetch_add(1, std::memory_order_relaxed);
+  return c;
+}
+
+void EndpointWorker::stop_endpoint(std::string reason) {
+  if (stopped_.load()) return;
+  spdlog::error("endpoint {} stopped: {}", config_.name, reason);
+  stop_reason_ = std::move(reason);
+  stopped_.store(true, std::memory_order_release);
+  if (handles_) handles_->stopped(metrics::StopReason::quota).Set(1);
+}
+
+asio::awaitable<void> EndpointWorker::run_job(std::shared_ptr<Job> job) {
+  const ModelConfig& model = ctx_.config->models[job->unit.model];
+  metrics::ModelHandles* mh = ctx_.metrics ? &ctx_.metrics->model(config_.name, model.name) : nullptr;
+  AttemptState state;
+  bool reserved_budget = false;
+  auto release_budget = [&] {
+    if (reserved_budget) ctx_.counters->reserved_micros.fetch_sub(job->estimated_cost_micros);
+    reserved_budget = false;
+  };
+  retry_budget_.on_first_attempt();
+  const providers::HttpRequest request = codec_->encode(job->request, settings_);
+
+  for (;;) {
+    if (stopped_.load(std::memory_order_acquire)) {
+      co_await hand_off(std::make_unique<PendingStore>(PendingStore{
+          job->key, false, {}, false, failure(*job, "endpoint stopped: " + stop_reason_, state.attempts)}));
+      co_return;
+    }
+    // Budget: stop issuing when the estimated spend would pass it.
+    if (ctx_.budget_micros > 0 && !reserved_budget) {
+      const double would = static_cast<double>(ctx_.counters->spent_micros.load() +
+                                                ctx_.counters->reserved_micros.load() +
+                                                job->estimated_cost_micros);
+      if (would > ctx_.budget_micros || ctx_.budget_exhausted->load()) {
+        ctx_.budget_exhausted->store(true);
+        if (handles_) handles_->stopped(metrics::StopReason::budget).Set(1);
+        co_await hand_off(std::make_unique<PendingStore>(PendingStore{
+            job->key, false, {}, false,
+            failure(*job, fmt::format("budget_usd {} reached", ctx_.config->budget_usd), state.attempts)}));
+        co_return;
+      }
+      ctx_.counters->reserved_micros.fetch_add(job->estimated_cost_micros);
+      reserved_budget = true;
+    }
+    // Pacing: wait for this request's RPM and TPM slot.
+    const TimePoint now = Clock::now();
+    const TimePoint slot = limiter_.reserve(job->estimated_tokens, now);
+    if (slot > now) {
+      const bool go = co_await sleep_until(slot);
+      if (handles_)
+        handles_->rate_limit_wait_seconds().Increment(std::chrono::duration<double>(Clock::now() - now).count());
+      if (!go) break;  // shutting down: not sent
+    }
+    if (stopping_.load(std::memory_order_acquire)) break;
+
+    ++state.attempts;
+    ctx_.counters->requests_sent.fetch_add(1, std::memory_order_relaxed);
+    providers::HttpResult http;
+    {
+      std::optional<metrics::EndpointHandles::InflightGuard> inflight;
+      if (handles_) inflight.emplace(handles_->track_inflight());
+      http = co_await client_->send(request);
+    }
+    if (http.error == providers::TransportError::cancelled) break;  // hard shutdown: dropped
+    const providers::DecodedResponse decoded =
+        http.ok() ? codec_->decode(http.response) : providers::transport_failure(providers::to_string(http.error));
+    const double latency_s = std::chrono::duration<double>(http.latency).count();
+    if (mh) {
+      mh->requests(request_code(http)).Increment();
+      mh->request_duration().Observe(latency_s);
+    }
+    limiter_.learn(decoded.limits, Clock::now());
+    const Decision decision = decide(decoded.outcome, state, config_.retries, retry_budget_);
+
+    if (decision == Decision::done) {
+      const auto& r = decoded.response;
+      double cost = 0;
+      if (model.price) {
+        cost = static_cast<double>(r.usage.prompt_tokens) * model.price->prompt_per_mtok / 1e6 +
+               static_cast<double>(r.usage.completion_tokens) * model.price->completion_per_mtok / 1e6;
+      }
+      release_budget();
+      ctx_.counters->spent_micros.fetch_add(micros(cost));
+      ctx_.counters->responses_ok.fetch_add(1, std::memory_order_relaxed);
+      if (r.usage.prompt_tokens > 0)
+        limiter_.reconcile(static_cast<std::int64_t>(r.usage.prompt_tokens) -
+                           static_cast<std::int64_t>(job->estimated_prompt_tokens));
+      adaptive_.on_success();
+      if (handles_) handles_->concurrency_limit().Set(adaptive_.limit());
+      if (mh) {
+        mh->tokens(metrics::TokenKind::prompt).Increment(static_cast<double>(r.usage.prompt_tokens));
+        mh->tokens(metrics::TokenKind::completion).Increment(static_cast<double>(r.usage.completion_tokens));
+        mh->cost_usd().Increment(cost);
+      }
+      auto pending = std::make_unique<PendingStore>();
+      pending->key = job->key;
+      pending->has_value = true;
+      auto& v = pending->value;
+      v.text = r.text;
+      v.finish_reason = r.finish_reason;
+      v.request_id = r.request_id;
+      v.run_id = ctx_.run_id;
+      v.model = job->request.model;
+      v.dialect = config_.dialect;
+      v.outcome = decoded.outcome == Outcome::safety_blocked ? "safety_blocked" : "ok";
+      v.prompt_tokens = r.usage.prompt_tokens;
+      v.completion_tokens = r.usage.completion_tokens;
+      v.latency_ms = latency_s * 1000;
+      v.http_status = decoded.http_status;
+      v.attempts = state.attempts;
+      v.stored_at_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                           std::chrono::system_clock::now().time_since_epoch())
+                           .count();
+      auto c = std::make_unique<Completion>();
+      c->unit = job->unit;
+      c->output = r.text;
+      c->blocked = decoded.outcome == Outcome::safety_blocked;
+      c->finish_reason = r.finish_reason;
+      c->prompt_tokens = r.usage.prompt_tokens;
+      c->completion_tokens = r.usage.completion_tokens;
+      c->latency_ms = v.latency_ms;
+      c->attempts = state.attempts;
+      c->cost_usd = cost;
+      c->key_hex = job->key_hex;
+      pending->completion = std::move(c);
+      co_await hand_off(std::move(pending));
+      co_return;
+    }
+
+    if (decision == Decision::retry) {
+      const bool throttled = decoded.outcome == Outcome::rate_limited || decoded.outcome == Outcome::overloaded;
+      if (throttled) {
+        ++state.throttled;
+        ctx_.counters->rate_limited.fetch_add(1, std::memory_order_relaxed);
+        adaptive_.on_overload(Clock::now());
+        if (handles_) handles_->concurrency_limit().Set(adaptive_.limit());
+      }
+      ctx_.counters->retries.fetch_add(1, std::memory_order_relaxed);
+      if (handles_) handles_->retries(retry_reason(decoded, http)).Increment();
+      const std::uint32_t retry_number = throttled ? std::min<std::uint32_t>(state.throttled, 8)
+                                                   : state.attempts - state.throttled;
+      const double u = std::uniform_real_distribution<double>(0.0, 1.0)(random_);
+      const auto delay = backoff_delay(config_.retries, retry_number, u, decoded.limits.retry_after);
+      if (!co_await sleep_until(Clock::now() + delay)) break;
+      continue;
+    }
+
+    // Permanent failure, exhausted attempts or budget, or quota.
+    release_budget();
+    std::string reason = describe(decoded, http);
+    if (decision == Decision::stop_endpoint) stop_endpoint("quota exhausted: " + reason);
+    if (decision == Decision::fail && decoded.outcome == Outcome::retryable)
+      reason = fmt::format("gave up after {} attempts: {}", state.attempts, reason);
+    co_await hand_off(std::make_unique<PendingStore>(
+        PendingStore{job->key, false, {}, false, failure(*job, reason, state.attempts)}));
+    co_return;
+  }
+  // Shutdown before an answer: nothing stored, the unit is simply not done.
+  release_budget();
+  ctx_.counters->dropped.fetch_add(1, std::memory_order_relaxed);
+  co_await hand_off(std::make_unique<PendingStore>(PendingStore{job->key, false, {}, true, nullptr}));
+}
+
+}  // namespace emosweep::orchestrator::detail

@@ -1,0 +1,102 @@
+// One endpoint on its network thread: a coroutine per request, paced by the endpoint's RPM
+// and TPM limits, bounded by the adaptive concurrency limit, retried with jittered backoff.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <random>
+#include <string>
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/io_context.hpp>
+
+#include "orchestrator/config.hpp"
+#include "orchestrator/limits.hpp"
+#include "orchestrator/retry.hpp"
+#include "orchestrator/runtime.hpp"
+#include "providers/dialect.hpp"
+#include "providers/http_client.hpp"
+
+namespace emosweep::metrics {
+class SweepMetrics;
+class EndpointHandles;
+class ModelHandles;
+}  // namespace emosweep::metrics
+
+namespace emosweep::orchestrator::detail {
+
+// What the worker needs from the run (owned by the runner, outlives every worker).
+struct WorkerContext {
+  const SweepConfig* config = nullptr;
+  metrics::SweepMetrics* metrics = nullptr;
+  RunCounters* counters = nullptr;
+  Channel<PendingStore>* writer = nullptr;
+  Signal* planner_signal = nullptr;
+  std::string run_id;
+  double budget_micros = 0;  // 0: none
+  std::atomic<bool>* budget_exhausted = nullptr;
+};
+
+// Thread-safety: submit(), outstanding(), stopped() and the stop requests may be called from
+// any thread; everything else runs on the worker's io_context thread.
+class EndpointWorker {
+ public:
+  EndpointWorker(WorkerContext context, std::size_t endpoint, std::string base_url,
+                 boost::asio::io_context& io);
+  ~EndpointWorker();
+
+  // Hands a job to the network thread (from the planner).
+  void submit(std::unique_ptr<Job> job);
+  // Jobs submitted and not finished yet.
+  std::size_t outstanding() const { return outstanding_.load(std::memory_order_acquire); }
+  // The planner keeps at most this many jobs outstanding (memory is bounded by it).
+  std::size_t capacity() const { return capacity_; }
+  // Stopped for good (quota exhausted): the planner fails the endpoint's remaining units.
+  bool stopped() const { return stopped_.load(std::memory_order_acquire); }
+  const std::string& stop_reason() const { return stop_reason_; }
+
+  // First stage of a shutdown: start nothing new; queued and waiting jobs are dropped; requests
+  // on the wire may finish.
+  void request_stop();
+  // Second stage: abort requests on the wire.
+  void cancel();
+
+  providers::HttpClient::Stats client_stats() const;
+
+ private:
+  void pump();
+  boost::asio::awaitable<void> run_job(std::shared_ptr<Job> job);
+  boost::asio::awaitable<bool> sleep_until(TimePoint t);
+  boost::asio::awaitable<void> hand_off(std::unique_ptr<PendingStore> pending);
+  void finish_job();
+  std::unique_ptr<Completion> failure(const Job& job, std::string error, std::uint32_t attempts);
+  void stop_endpoint(std::string reason);
+
+  WorkerContext ctx_;
+  const EndpointConfig& config_;
+  std::size_t index_;
+  boost::asio::io_context& io_;
+  std::unique_ptr<providers::DialectCodec> codec_;
+  providers::EndpointSettings settings_;
+  std::unique_ptr<providers::HttpClient> client_;
+  EndpointLimiter limiter_;
+  AdaptiveConcurrency adaptive_;
+  RetryBudget retry_budget_;
+  std::mt19937_64 random_;
+  metrics::EndpointHandles* handles_ = nullptr;
+
+  std::deque<std::shared_ptr<Job>> queue_;  // io thread only
+  std::uint32_t running_ = 0;               // io thread only
+  std::size_t capacity_;
+  std::atomic<std::size_t> outstanding_{0};
+  std::atomic<bool> stopping_{false};
+  std::atomic<bool> cancelled_{false};
+  std::atomic<bool> stopped_{false};
+  std::string stop_reason_;  // written once before stopped_ is set
+};
+
+}  // namespace emosweep::orchestrator::detail

@@ -1,0 +1,101 @@
+// Internals of `emosweep run` shared by the planner, the endpoint workers and the cache
+// writer. Not a public API: see run.hpp.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "cache/key.hpp"
+#include "cache/store.hpp"
+#include "orchestrator/channel.hpp"
+#include "orchestrator/config.hpp"
+#include "orchestrator/plan.hpp"
+#include "orchestrator/scoring_stage.hpp"
+#include "providers/types.hpp"
+
+namespace emosweep::orchestrator::detail {
+
+// A wake-up for one sleeping thread that costs nothing when nobody sleeps.
+class Signal {
+ public:
+  std::uint64_t epoch() const { return epoch_.load(std::memory_order_seq_cst); }
+  void notify() {
+    epoch_.fetch_add(1, std::memory_order_seq_cst);
+    if (sleeping_.load(std::memory_order_seq_cst)) epoch_.notify_all();
+  }
+  // Sleeps until notify() was called after `seen` was read.
+  void wait(std::uint64_t seen) {
+    sleeping_.store(true, std::memory_order_seq_cst);
+    epoch_.wait(seen, std::memory_order_seq_cst);
+    sleeping_.store(false, std::memory_order_relaxed);
+  }
+
+ private:
+  std::atomic<std::uint64_t> epoch_{0};
+  std::atomic<bool> sleeping_{false};
+};
+
+// A request to send: everything the network side needs, prepared by the planner.
+struct Job {
+  WorkUnit unit;
+  cache::Key key;
+  std::string key_hex;
+  providers::ChatRequest request;
+  std::uint64_t estimated_prompt_tokens = 0;
+  std::uint64_t estimated_tokens = 0;  // prompt estimate + max tokens (what limits charge)
+  std::uint64_t estimated_cost_micros = 0;
+};
+
+// What leaves the network side: a response to store (value set), a failure, or a unit dropped
+// by a shutdown. Everything goes through the cache writer so that single flight is resolved
+// in one place and nothing is counted before it is stored.
+struct PendingStore {
+  cache::Key key;
+  bool has_value = false;
+  cache::CachedResponse value;
+  bool dropped = false;
+  std::unique_ptr<Completion> completion;  // null when dropped
+};
+
+// Identical requests in flight at the same time are sent once: the first is the leader, the
+// others wait for its answer. Used by the planner and the writer (never the network threads).
+class SingleFlight {
+ public:
+  // True when the caller leads (nothing with this key in flight); otherwise `unit` is parked.
+  bool join(const cache::Key& key, const WorkUnit& unit);
+  // The leader finished: returns the parked followers.
+  std::vector<WorkUnit> finish(const cache::Key& key);
+
+ private:
+  struct Hash {
+    std::size_t operator()(const cache::Key& k) const noexcept {
+      std::size_t h;
+      std::memcpy(&h, k.data(), sizeof h);
+      return h;
+    }
+  };
+  std::mutex mutex_;
+  std::unordered_map<cache::Key, std::vector<WorkUnit>, Hash> flights_;
+};
+
+// Counters of this invocation (run.json, progress line): any thread, relaxed atomics.
+struct RunCounters {
+  std::atomic<std::uint64_t> requests_sent{0};
+  std::atomic<std::uint64_t> responses_ok{0};
+  std::atomic<std::uint64_t> rate_limited{0};
+  std::atomic<std::uint64_t> retries{0};
+  std::atomic<std::uint64_t> failed{0};
+  std::atomic<std::uint64_t> cache_replays{0};
+  std::atomic<std::uint64_t> cache_stores{0};
+  std::atomic<std::uint64_t> dropped{0};
+  std::atomic<std::uint64_t> spent_micros{0};     // USD × 1e6 of answers received
+  std::atomic<std::uint64_t> reserved_micros{0};  // estimates of requests in flight
+};
+
+}  // namespace emosweep::orchestrator::detail

@@ -1,0 +1,298 @@
+#include "providers/http/connection.hpp"
+
+#include <sys/socket.h>
+
+#include <fmt/format.h>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/deferred.hpp>
+#include <boost/asio/experimental/parallel_group.hpp>
+#include <boost/asio/ssl/error.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/error.hpp>
+#include <boost/beast/http/empty_body.hpp>
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <boost/beast/http/write.hpp>
+#include <boost/beast/ssl.hpp>
+#include <cerrno>
+#include <optional>
+#include <vector>
+
+#include "providers/http/tls_context.hpp"
+
+namespace emosweep::providers::http_detail {
+
+namespace http = beast::http;
+namespace ssl = asio::ssl;
+using tcp = asio::ip::tcp;
+using boost::system::error_code;
+
+namespace {
+
+constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+constexpr std::uint32_t header_limit_bytes = 64 * 1024;  // providers send a lot of headers
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (auto& c : out)
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  return out;
+}
+
+// Registers what a step waits on in the flight, and clears it when the step is over,
+// however it ends.
+template <typename T>
+class Registered {
+ public:
+  Registered(T*& slot, T* value) : slot_(slot) { slot_ = value; }
+  ~Registered() { slot_ = nullptr; }
+  Registered(const Registered&) = delete;
+  Registered& operator=(const Registered&) = delete;
+
+ private:
+  T*& slot_;
+};
+
+Failure failed(Phase phase, error_code ec, const Flight& flight, std::string reason = {}) {
+  // A step that succeeded just as the request was cancelled still ends the request.
+  if (!ec && flight.stopped()) ec = asio::error::operation_aborted;
+  return Failure{phase, ec, std::move(reason)};
+}
+
+template <typename Stream>
+asio::awaitable<ExchangeResult> exchange_on(Stream& stream, Connection& connection,
+                                            const std::string& wire, bool head_request,
+                                            std::size_t max_body, Flight& flight,
+                                            Clock::time_point deadline) {
+  ExchangeResult out;
+  beast::tcp_stream& tcp = connection.tcp();
+  tcp.expires_at(deadline);
+  flight.stream = &tcp;
+  auto [write_ec, written] = co_await asio::async_write(stream, asio::buffer(wire), use_tuple);
+  if (write_ec || flight.stopped()) {
+    flight.stream = nullptr;
+    out.failure = failed(Phase::write, write_ec, flight);
+    co_return out;
+  }
+  // Interim 1xx responses (a "100 Continue" some servers send unasked) precede the real one.
+  constexpr int max_interim_responses = 8;
+  std::optional<http::response_parser<http::string_body>> parser;
+  for (int interim = 0;; ++interim) {
+    parser.emplace();
+    parser->header_limit(header_limit_bytes);
+    parser->body_limit(max_body);
+    if (head_request) parser->skip(true);
+    auto [read_ec, read] =
+        co_await http::async_read(stream, connection.buffer(), *parser, use_tuple);
+    out.got_response_bytes =
+        out.got_response_bytes || read > 0 || parser->got_some() || connection.buffer().size() > 0;
+    if (read_ec || flight.stopped()) {
+      flight.stream = nullptr;
+      out.failure = failed(Phase::read, read_ec, flight);
+      co_return out;
+    }
+    const unsigned status = parser->get().result_int();
+    if (status < 100 || status >= 200 || status == 101 || interim == max_interim_responses) break;
+  }
+  flight.stream = nullptr;
+  // Bytes after the response mean the stream is out of step: never reuse it.
+  out.keep_alive = parser->keep_alive() && !parser->need_eof() && connection.buffer().size() == 0;
+  auto& message = parser->get();
+  out.response.status = message.result_int();
+  out.response.headers.reserve(16);
+  for (const auto& field : message)
+    out.response.headers.emplace_back(lower(field.name_string()), std::string(field.value()));
+  out.response.body = std::move(message.body());
+  co_return out;
+}
+
+// Resolves `peer`, bounded by `deadline` (the resolver has no deadline of its own).
+asio::awaitable<std::vector<tcp::endpoint>> resolve(const Origin& peer, Flight& flight,
+                                                    Clock::time_point deadline, error_code& ec) {
+  std::vector<tcp::endpoint> endpoints;
+  const auto address = asio::ip::make_address(peer.host, ec);
+  if (!ec) {
+    endpoints.emplace_back(address, peer.port);
+    co_return endpoints;
+  }
+  auto executor = co_await asio::this_coro::executor;
+  tcp::resolver resolver(executor);
+  asio::steady_timer timer(executor, deadline);
+  Registered on_resolver(flight.resolver, &resolver);
+  Registered on_timer(flight.timer, &timer);
+  auto [order, resolve_ec, results, timer_ec] =
+      co_await asio::experimental::make_parallel_group(
+          resolver.async_resolve(peer.host, std::to_string(peer.port), asio::deferred),
+          timer.async_wait(asio::deferred))
+          .async_wait(asio::experimental::wait_for_one(), asio::use_awaitable);
+  ec = resolve_ec;
+  if (order[0] == 1 && !timer_ec) ec = beast::error::timeout;
+  for (const auto& entry : results)
+    endpoints.push_back(entry.endpoint());
+  if (!ec && endpoints.empty()) ec = asio::error::host_not_found;
+  co_return endpoints;
+}
+
+}  // namespace
+
+bool Connection::looks_alive() {
+  if (buffer_.size() != 0) return false;
+  auto& socket = tcp().socket();
+  if (!socket.is_open()) return false;
+  char byte = 0;
+  const auto n = ::recv(socket.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+  if (n >= 0) return false;  // 0: the peer closed; > 0: unsolicited bytes
+  return errno == EAGAIN || errno == EWOULDBLOCK;
+}
+
+bool is_closed_connection(const error_code& ec) {
+  return ec == http::error::end_of_stream || ec == http::error::partial_message ||
+         ec == asio::error::eof || ec == asio::error::connection_reset ||
+         ec == asio::error::connection_aborted || ec == asio::error::broken_pipe ||
+         ec == asio::error::not_connected || ec == ssl::error::stream_truncated;
+}
+
+TransportError classify(Phase phase, const error_code& ec, bool stopped, bool via_proxy) {
+  if (stopped || ec == asio::error::operation_aborted) return TransportError::cancelled;
+  if (ec == beast::error::timeout) return TransportError::timeout;
+  switch (phase) {
+    case Phase::resolve:
+      return via_proxy ? TransportError::proxy : TransportError::resolve;
+    case Phase::connect:
+      return via_proxy ? TransportError::proxy : TransportError::connect;
+    case Phase::tunnel:
+      return TransportError::proxy;
+    case Phase::handshake:
+      return TransportError::tls;
+    case Phase::write:
+    case Phase::read:
+      if (ec == http::error::body_limit) return TransportError::too_large;
+      if (is_closed_connection(ec)) return TransportError::reset;
+      if (ec.category() == http::make_error_code(http::error::bad_version).category())
+        return TransportError::protocol;
+      if (ec.category() == asio::error::get_ssl_category()) return TransportError::tls;
+      return TransportError::reset;
+  }
+  return TransportError::reset;
+}
+
+std::string describe(const Failure& failure, const std::string& where) {
+  std::string_view step;
+  switch (failure.phase) {
+    case Phase::resolve:
+      step = "resolving";
+      break;
+    case Phase::connect:
+      step = "connecting to";
+      break;
+    case Phase::tunnel:
+      step = "opening a proxy tunnel to";
+      break;
+    case Phase::handshake:
+      step = "TLS handshake with";
+      break;
+    case Phase::write:
+      step = "sending the request to";
+      break;
+    case Phase::read:
+      step = "reading the response from";
+      break;
+  }
+  std::string out = fmt::format("{} {}: {}", step, where, failure.ec.message());
+  if (!failure.reason.empty()) fmt::format_to(std::back_inserter(out), " ({})", failure.reason);
+  return out;
+}
+
+asio::awaitable<OpenResult> open_connection(const Origin& target, const ProxyRoute* route,
+                                            ssl::context& tls, Flight& flight,
+                                            Clock::time_point deadline) {
+  OpenResult out;
+  const Origin& peer = route ? route->proxy : target;
+  error_code ec;
+  const auto endpoints = co_await resolve(peer, flight, deadline, ec);
+  if (ec || flight.stopped()) {
+    out.failure = failed(Phase::resolve, ec, flight);
+    co_return out;
+  }
+
+  beast::tcp_stream tcp(co_await asio::this_coro::executor);
+  {
+    Registered on_stream(flight.stream, &tcp);
+    tcp.expires_at(deadline);
+    auto [connect_ec, endpoint] = co_await tcp.async_connect(endpoints, use_tuple);
+    if (connect_ec || flight.stopped()) {
+      out.failure = failed(Phase::connect, connect_ec, flight);
+      co_return out;
+    }
+    tcp.socket().set_option(tcp::no_delay(true), ec);  // requests are small: send them now
+
+    if (route && target.tls) {
+      http::request<http::empty_body> connect{http::verb::connect, authority(target), 11};
+      connect.set(http::field::host, authority(target));
+      if (!route->authorization.empty())
+        connect.set(http::field::proxy_authorization, route->authorization);
+      auto [write_ec, written] = co_await http::async_write(tcp, connect, use_tuple);
+      if (write_ec || flight.stopped()) {
+        out.failure = failed(Phase::tunnel, write_ec, flight);
+        co_return out;
+      }
+      beast::flat_buffer buffer;
+      http::response_parser<http::empty_body> parser;
+      parser.skip(true);  // a 2xx answer to CONNECT has no body: the tunnel starts right after
+      auto [read_ec, read] = co_await http::async_read_header(tcp, buffer, parser, use_tuple);
+      if (read_ec || flight.stopped()) {
+        out.failure = failed(Phase::tunnel, read_ec, flight);
+        co_return out;
+      }
+      const unsigned status = parser.get().result_int();
+      if (status / 100 != 2) {
+        out.failure = Failure{Phase::tunnel, make_error_code(boost::system::errc::protocol_error),
+                              fmt::format("the proxy answered {}", status)};
+        co_return out;
+      }
+      if (buffer.size() != 0) {
+        out.failure = Failure{Phase::tunnel, make_error_code(boost::system::errc::protocol_error),
+                              "the proxy sent bytes before the TLS handshake"};
+        co_return out;
+      }
+    }
+  }
+
+  if (!target.tls) {
+    out.connection = std::make_unique<Connection>(std::move(tcp));
+    co_return out;
+  }
+  auto connection = std::make_unique<Connection>(std::move(tcp), tls);
+  Connection::Tls& stream = *connection->tls();
+  if (!prepare_tls_session(stream.native_handle(), target.host)) {
+    out.failure = Failure{Phase::handshake, make_error_code(boost::system::errc::invalid_argument),
+                          "cannot set the server name"};
+    co_return out;
+  }
+  Registered on_stream(flight.stream, &connection->tcp());
+  connection->tcp().expires_at(deadline);
+  auto [handshake_ec] = co_await stream.async_handshake(ssl::stream_base::client, use_tuple);
+  if (handshake_ec || flight.stopped()) {
+    out.failure =
+        failed(Phase::handshake, handshake_ec, flight, verify_failure(stream.native_handle()));
+    co_return out;
+  }
+  out.connection = std::move(connection);
+  co_return out;
+}
+
+asio::awaitable<ExchangeResult> exchange(Connection& connection, const std::string& wire,
+                                         bool head_request, std::size_t max_body, Flight& flight,
+                                         Clock::time_point deadline) {
+  if (auto* tls = connection.tls())
+    co_return co_await exchange_on(*tls, connection, wire, head_request, max_body, flight,
+                                   deadline);
+  co_return co_await exchange_on(connection.tcp(), connection, wire, head_request, max_body, flight,
+                                 deadline);
+}
+
+}  // namespace emosweep::providers::http_detail

@@ -1,0 +1,51 @@
+// A per-minute limit enforced like OpenAI's: a bucket of capacity `limit` that refills
+// continuously at limit/60 per second. Implemented as GCRA (the "theoretical arrival time"
+// form of a token bucket): one atomic, lock-free, exact. Time is passed in, so it is tested
+// without clocks or sleeps.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+
+namespace emosweep::providers::mock {
+
+// Thread-safe: any number of threads may call acquire()/refund()/state() concurrently.
+class MinuteLimiter {
+ public:
+  static constexpr std::int64_t kWindowNs = 60'000'000'000;
+
+  explicit MinuteLimiter(std::uint64_t limit_per_minute);  // 0: off (always allows)
+  MinuteLimiter(const MinuteLimiter&) = delete;
+  MinuteLimiter& operator=(const MinuteLimiter&) = delete;
+
+  bool enabled() const { return limit_ != 0; }
+  std::uint64_t limit() const { return limit_; }
+
+  struct Result {
+    bool allowed = true;
+    bool too_large = false;           // cost > limit: no amount of waiting helps
+    std::uint64_t remaining = 0;      // units left in the bucket after this decision
+    std::int64_t reset_ns = 0;        // until the bucket is full again
+    std::int64_t retry_after_ns = 0;  // when refused: until the request would fit
+  };
+
+  // Takes `cost` units at time `now_ns` (monotonic, >= 0) when they fit; else takes nothing.
+  Result acquire(std::int64_t now_ns, std::uint64_t cost);
+  // Gives back units taken by acquire() (when a second limit refused the same request).
+  void refund(std::uint64_t cost);
+  // The bucket as seen at `now_ns`, without taking anything.
+  Result state(std::int64_t now_ns) const;
+  // Refills the bucket.
+  void reset() { tat_.store(0, std::memory_order_relaxed); }
+
+ private:
+  std::int64_t cost_ns(std::uint64_t cost) const;
+  std::uint64_t units_in(std::int64_t ns) const;
+
+  std::uint64_t limit_;
+  // Theoretical arrival time: the bucket is full at and after this instant; it holds
+  // (kWindowNs - (tat - now)) worth of units at `now`.
+  std::atomic<std::int64_t> tat_{0};
+};
+
+}  // namespace emosweep::providers::mock

@@ -1,0 +1,211 @@
+// `emosweep run` end to end against a real mock provider process: outputs agree with
+// `emosweep score`, reruns send nothing, kill -9 loses at most what was in flight, rate limits
+// are kept, faults are survived, and nothing wrong is cached.
+#include <gtest/gtest.h>
+
+#include <random>
+#include <set>
+#include <thread>
+
+#include "tests/integration/sweep_fixture.hpp"
+
+namespace emosweep::testing {
+namespace {
+
+std::string sweep_yaml(const std::string& name, const Dataset& d, const std::string& origin,
+                       const std::string& dir, const std::string& endpoint_extra,
+                       const std::string& models, const std::string& prompts,
+                       const std::string& top_extra = "") {
+  return "name: " + name + "\n" + "dataset:\n  path: " + d.path + "\n" + top_extra +
+         "lexicon: " + d.lexicon + "\n" + "cache: " + dir + "/cache\n" + "output: " + dir + "/out\n" +
+         "endpoints:\n"
+         "  - name: oa\n    dialect: openai\n    base_url: " + origin + "/v1\n" + endpoint_extra +
+         "  - name: an\n    dialect: anthropic\n    base_url: " + origin + "\n" + endpoint_extra +
+         "models:\n" + models + "prompts:\n" + prompts;
+}
+
+const std::string kTwoModels =
+    "  - { name: gpt, endpoint: oa, model: gpt-4o-mini, params: { temperature: 0, max_tokens: 64 } }\n"
+    "  - { name: claude, endpoint: an, model: claude-3-5-haiku, params: { temperature: 0, max_tokens: 64 } }\n";
+const std::string kThreePrompts =
+    "  - { name: zero, template: express-zero-shot }\n"
+    "  - { name: few, template: express-few-shot, shots: 2 }\n"
+    "  - { name: cot, template: express-cot }\n";
+
+void write(const std::string& path, const std::string& text) { std::ofstream(path) << text; }
+
+simdjson::dom::element parse(simdjson::dom::parser& p, const std::string& text) {
+  simdjson::dom::element e;
+  EXPECT_EQ(p.parse(text).get(e), simdjson::SUCCESS) << text.substr(0, 300);
+  return e;
+}
+
+TEST(RunEndToEnd, SummaryEqualsScoreOnPredictionsAndRerunSendsNothing) {
+  TempDir dir("e2e");
+  MockProcess mock(dir, {"--seed", "7"});
+  ASSERT_NE(mock.port(), 0);
+  const Dataset d = sample_or_demo();
+  const std::string sweep = dir / "sweep.yaml";
+  write(sweep, sweep_yaml("e2e", d, mock.origin(), dir.path().string(),
+                          "    limits: { concurrency: 32 }\n", kTwoModels, kThreePrompts));
+  auto r = run_sweep(sweep);
+  ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
+  const std::int64_t sent = mock.requests();
+  const std::string summary1 = read_text(dir / "out/summary.json");
+  simdjson::dom::parser p;
+  auto summary = parse(p, summary1);
+  simdjson::dom::array configs = summary;
+  ASSERT_EQ(configs.size(), 6u);
+  std::int64_t rows_total = 0;
+  for (auto c : configs) {
+    const std::string model(std::string_view(c["model"])), variant(std::string_view(c["variant"]));
+    rows_total += int64_t(c["rows"]);
+    EXPECT_EQ(int64_t(c["failed"]), 0);
+    // `emosweep score` on the written predictions gives the same numbers.
+    const std::string pred = dir / ("out/predictions/" + model + "__" + variant + ".csv");
+    const auto s = run_command(kBin + " score " + shell_quote(pred) + " --lexicon " + shell_quote(d.lexicon) +
+                               (variant == "cot" ? " --parse lenient" : ""));
+    ASSERT_EQ(s.exit_code, 0) << s.err;
+    simdjson::dom::parser p2;
+    auto scored = parse(p2, s.out);
+    for (const char* k : {"rows", "valid_rows", "masks"}) EXPECT_EQ(int64_t(c[k]), int64_t(scored[k])) << model << variant << k;
+    for (const char* k : {"vrate", "accl", "accv", "f1v", "accv2"})
+      EXPECT_NEAR(double(c[k]), double(scored[k]), 1e-12) << model << " " << variant << " " << k;
+    EXPECT_GT(int64_t(c["requests"]), 0);
+    EXPECT_EQ(int64_t(c["cache_hits"]), 0);
+  }
+  EXPECT_EQ(sent, rows_total);  // one request per unit, nothing twice
+  EXPECT_EQ(int64_t(mock.stats()["max_per_prompt"]), 1);
+
+  // The second run replays everything: zero requests, identical summary.
+  r = run_sweep(sweep);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(mock.requests(), sent);
+  EXPECT_EQ(read_text(dir / "out/summary.json"), summary1);
+  EXPECT_NE(r.out.find("0 request(s) sent"), std::string::npos) << r.out;
+}
+
+TEST(RunEndToEnd, KillNineAtRandomPointsLosesAtMostWhatWasInFlight) {
+  TempDir dir("kill");
+  MockProcess mock(dir, {"--latency", "fixed:15", "--seed", "3"});
+  ASSERT_NE(mock.port(), 0);
+  const Dataset d = sample_or_demo();
+  const int concurrency = 8;
+  const std::string limits = "    limits: { concurrency: " + std::to_string(concurrency) + " }\n";
+  const std::string one_model = "  - { name: gpt, endpoint: oa, model: gpt-4o-mini, params: { temperature: 0 } }\n";
+  const std::string prompts = "  - { name: zero, template: express-zero-shot }\n";
+  const std::string limit = "  limit: 600\n";
+  // The reference: an uninterrupted run with its own cache.
+  TempDir ref("kill_ref");
+  write(ref / "sweep.yaml", sweep_yaml("killtest", d, mock.origin(), ref.path().string(), limits, one_model, prompts, limit));
+  auto r = run_sweep(ref / "sweep.yaml");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::string reference = read_text(ref / "out/summary.json");
+  mock.reset();
+
+  const std::string sweep = dir / "sweep.yaml";
+  write(sweep, sweep_yaml("killtest", d, mock.origin(), dir.path().string(), limits, one_model, prompts, limit));
+  std::mt19937 rng(12345);
+  const int kills = 3;
+  for (int k = 0; k < kills; ++k) {
+    Child run({kBin, "run", sweep, "--metrics-addr", "off", "--progress", "none"}, dir / "run.log");
+    std::this_thread::sleep_for(std::chrono::milliseconds(250 + rng() % 400));
+    run.signal(SIGKILL);
+    run.wait(std::chrono::seconds(10));
+  }
+  r = run_sweep(sweep);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(read_text(dir / "out/summary.json"), reference);
+  // Every prompt was requested; duplicates only for what was in flight at each kill.
+  auto stats = mock.stats(true);
+  std::int64_t total = 0, distinct = 0;
+  for (auto [key, count] : simdjson::dom::object(stats["per_prompt"])) {
+    total += int64_t(count);
+    ++distinct;
+  }
+  EXPECT_EQ(distinct, 600);
+  EXPECT_LE(total - distinct, kills * concurrency) << "total " << total;
+}
+
+TEST(RunEndToEnd, FaultsAreSurvivedAndNothingWrongIsCached) {
+  TempDir dir("faults");
+  MockProcess faulty(dir, {"--fault", "500=0.05,503=0.02,drop=0.02,malformed=0.03", "--seed", "11"}, "faulty");
+  MockProcess clean(dir, {"--seed", "11"}, "clean");
+  const Dataset d = sample_or_demo();
+  const std::string models = "  - { name: gpt, endpoint: oa, model: gpt-4o-mini, params: { temperature: 0 } }\n"
+                             "  - { name: claude, endpoint: an, model: claude-3-5-haiku, params: { temperature: 0 } }\n";
+  const std::string prompts = "  - { name: zero, template: express-zero-shot }\n";
+  const std::string limits = "    limits: { concurrency: 16 }\n    retries: { base_delay: 0.01, max_delay: 0.2 }\n";
+  TempDir a("faults_a"), b("faults_b");
+  write(a / "sweep.yaml", sweep_yaml("faults", d, faulty.origin(), a.path().string(), limits, models, prompts, "  limit: 400\n"));
+  write(b / "sweep.yaml", sweep_yaml("faults", d, clean.origin(), b.path().string(), limits, models, prompts, "  limit: 400\n"));
+  auto r = run_sweep(a / "sweep.yaml");
+  ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
+  simdjson::dom::parser p;
+  for (auto c : simdjson::dom::array(parse(p, read_text(a / "out/summary.json")))) {
+    EXPECT_EQ(int64_t(c["failed"]), 0);
+    EXPECT_EQ(int64_t(c["rows"]), 400);
+    EXPECT_GT(int64_t(c["retries"]), 0);
+  }
+  ASSERT_EQ(run_sweep(b / "sweep.yaml").exit_code, 0);
+  // Same answers in both caches (the mock's answers do not depend on faults): nothing broken
+  // was stored. Compare the exported entries' texts by key.
+  auto texts = [&](const TempDir& t) {
+    const auto e = run_command(kBin + " cache export --cache " + shell_quote(t / "cache"));
+    EXPECT_EQ(e.exit_code, 0) << e.err;
+    std::map<std::string, std::string> out;
+    std::stringstream ss(e.out);
+    std::string line;
+    simdjson::dom::parser lp;
+    while (std::getline(ss, line)) {
+      auto obj = parse(lp, line);
+      out[std::string(std::string_view(obj["key"]))] = std::string(std::string_view(obj["text"]));
+    }
+    return out;
+  };
+  const auto ta = texts(a), tb = texts(b);
+  EXPECT_EQ(ta.size(), 800u);
+  EXPECT_EQ(ta, tb);
+  EXPECT_EQ(read_text(a / "out/summary.json").size() > 0, true);
+}
+
+TEST(RunEndToEnd, ConfiguredRateLimitIsUsedWithoutTripping429s) {
+  TempDir dir("ratelimit");
+  // 1,200 requests per minute = 20/s, enforced over a one-second window so that bursts trip it.
+  MockProcess mock(dir, {"--rpm", "1200", "--rate-window-ms", "1000", "--seed", "5"});
+  const Dataset d = sample_or_demo();
+  const std::string model = "  - { name: gpt, endpoint: oa, model: gpt-4o-mini, params: { temperature: 0 } }\n";
+  const std::string prompts = "  - { name: zero, template: express-zero-shot }\n";
+  write(dir / "sweep.yaml", sweep_yaml("rl", d, mock.origin(), dir.path().string(),
+                                       "    limits: { concurrency: 32, rpm: 1200 }\n", model, prompts, "  limit: 160\n"));
+  const auto start = std::chrono::steady_clock::now();
+  auto r = run_sweep(dir / "sweep.yaml");
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto stats = mock.stats();
+  const std::int64_t total = int64_t(stats["requests"]);
+  std::int64_t r429 = 0;
+  if (auto v = stats["responses_by_status"]["429"]; v.error() == simdjson::SUCCESS) r429 = int64_t(v.value());
+  EXPECT_LE(r429 * 100, total) << r429 << " of " << total;  // <= 1% 429s
+  // >= 95% of the limit: 160 requests at 20/s take 8 s; allow 5% plus start-up.
+  EXPECT_LE(seconds, 160 / 20.0 / 0.95 + 1.5) << "took " << seconds << " s";
+}
+
+TEST(RunEndToEnd, UnconfiguredRateLimitStillFinishesWithAdaptiveControl) {
+  TempDir dir("adaptive");
+  MockProcess mock(dir, {"--rpm", "1200", "--rate-window-ms", "1000", "--seed", "5"});
+  const Dataset d = sample_or_demo();
+  const std::string model = "  - { name: gpt, endpoint: oa, model: gpt-4o-mini, params: { temperature: 0 } }\n";
+  const std::string prompts = "  - { name: zero, template: express-zero-shot }\n";
+  write(dir / "sweep.yaml", sweep_yaml("ad", d, mock.origin(), dir.path().string(),
+                                       "    limits: { concurrency: 64 }\n", model, prompts, "  limit: 120\n"));
+  auto r = run_sweep(dir / "sweep.yaml");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  simdjson::dom::parser p;
+  auto c = simdjson::dom::array(parse(p, read_text(dir / "out/summary.json"))).at(0);
+  EXPECT_EQ(int64_t(c["failed"]), 0);
+  EXPECT_EQ(int64_t(c["rows"]), 120);
+}
+
+}  // namespace
+}  // namespace emosweep::testing
