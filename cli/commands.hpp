@@ -20,5 +20,6 @@ void add_report_command(CLI::App& app, Action& action);
 void add_humaneval_command(CLI::App& app, Action& action);
 void add_run_command(CLI::App& app, Action& action);
 void add_status_command(CLI::App& app, Action& action);
+void add_merge_command(CLI::App& app, Action& action);
 
 }  // namespace emosweep::cli

@@ -20,6 +20,7 @@ int main(int argc, char** argv) {
   emosweep::cli::Action action;
   emosweep::cli::add_run_command(app, action);
   emosweep::cli::add_status_command(app, action);
+  emosweep::cli::add_merge_command(app, action);
   emosweep::cli::add_score_command(app, action);
   emosweep::cli::add_mock_provider_command(app, action);
   emosweep::cli::add_cache_command(app, action);

@@ -247,6 +247,10 @@ std::string ScoringStage::summary_json() const {
     w.field("prompt_tokens", k.prompt_tokens);
     w.field("completion_tokens", k.completion_tokens);
     w.field("cost_usd", cost_of(*cfg));
+    // The price the cost was computed with, so that merged shards can recompute it exactly.
+    const auto& price = config_.models[cfg->model_index].price;
+    w.field("price_prompt_per_mtok", price ? price->prompt_per_mtok : 0.0);
+    w.field("price_completion_per_mtok", price ? price->completion_per_mtok : 0.0);
     w.end_object();
   }
   w.end_array();
