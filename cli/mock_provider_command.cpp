@@ -23,7 +23,7 @@ struct MockCommandOptions {
   std::string faults;
   unsigned threads = 0;
   std::uint64_t rpm = 0, tpm = 0, seed = 0, default_max_tokens = 256;
-  std::int64_t slow_ms = 2000, idle_timeout_ms = 60000;
+  std::int64_t slow_ms = 2000, idle_timeout_ms = 60000, rate_window_ms = 60000;
   std::size_t max_body_bytes = 16u << 20;
   std::string answers, port_file;
   bool require_key = false;
@@ -38,6 +38,7 @@ int run_mock_provider(const MockCommandOptions& c) {
   o.latency = providers::parse_latency(c.latency);
   o.rpm = c.rpm;
   o.tpm = c.tpm;
+  o.rate_window = std::chrono::milliseconds(c.rate_window_ms);
   o.faults = providers::parse_faults(c.faults);
   o.slow_body = std::chrono::milliseconds(c.slow_ms);
   o.seed = c.seed;
@@ -96,9 +97,13 @@ void add_mock_provider_command(CLI::App& app, Action& action) {
                   "Tokens per minute before 429, charging prompt + max_tokens per request; tokens "
                   "are ceil(characters / 4) (0: unlimited)")
       ->capture_default_str();
+  cmd->add_option("--rate-window-ms", c->rate_window_ms,
+                  "Burst tolerance of --rpm/--tpm: the buckets refill at the per-minute rate but "
+                  "hold only rate × window / 60 s (1 to 60000)")
+      ->capture_default_str();
   cmd->add_option("--fault", c->faults,
                   "Fault rates, e.g. 500=0.05,503=0.02,529=0.01,drop=0.01,malformed=0.01,"
-                  "slow=0.01,quota=0 (also 502, 504, 429)");
+                  "slow=0.01,quota=0,safety=0.01 (also 502, 504, 429)");
   cmd->add_option("--slow-ms", c->slow_ms, "How long a 'slow' fault takes to send its body")
       ->capture_default_str();
   cmd->add_option("--seed", c->seed, "Seed of answers, faults and latency")->capture_default_str();

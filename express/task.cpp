@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include <fmt/format.h>
+#include <simdjson.h>
 
 #include "core/csv.hpp"
 #include "core/error.hpp"
@@ -212,6 +213,29 @@ std::size_t parse_count(const std::map<std::string, std::string>& options, const
   return static_cast<std::size_t>(v);
 }
 
+// The inverse of ExpressVariant::bits: ten '0'/'1' characters, dimension 0 first.
+EmotionVector vector_from_bits(std::string_view bits, std::string_view key) {
+  if (bits.size() != kDimensionCount)
+    throw InputError(fmt::format("'{}' must have {} characters, got '{}'", key, kDimensionCount, bits));
+  EmotionVector v = 0;
+  for (std::size_t d = 0; d < kDimensionCount; ++d) {
+    if (bits[d] == '1') {
+      v = static_cast<EmotionVector>(v | (1u << d));
+    } else if (bits[d] != '0') {
+      throw InputError(fmt::format("'{}' must be 0s and 1s, got '{}'", key, bits));
+    }
+  }
+  return v;
+}
+
+template <typename T>
+T row_field(const simdjson::dom::object& o, std::string_view key) {
+  T value{};
+  if (o[key].get(value) != simdjson::SUCCESS)
+    throw InputError(fmt::format("missing or mistyped '{}'", key));
+  return value;
+}
+
 }  // namespace
 
 ExpressTask::ExpressTask(std::string dataset_path, std::string lexicon_path)
@@ -276,6 +300,51 @@ std::unique_ptr<orchestrator::Aggregate> ExpressTask::new_aggregate() const {
 
 std::string ExpressTask::predictions_csv_header() const {
   return "segment,number_of_labels,labels,output\n";
+}
+
+void ExpressTask::accumulate_row(const simdjson::dom::object& row,
+                                 orchestrator::Aggregate& aggregate) const {
+  auto& acc = static_cast<ExpressAggregate&>(aggregate).accumulator;
+  const auto labels = row_field<simdjson::dom::array>(row, "labels");
+  const bool valid = row_field<bool>(row, "valid");
+  GoldSegment gold;
+  gold.reserve(labels.size());
+  for (simdjson::dom::element e : labels) {
+    std::string_view word;
+    if (e.get(word) != simdjson::SUCCESS) throw InputError("'labels' must hold strings");
+    const auto id = labels_.find(word);
+    if (!id) throw InputError(fmt::format("gold label '{}' is not in the dataset {}", word, dataset_path_));
+    gold.push_back({std::string(word), 0, *id});
+  }
+  if (!valid) {
+    acc.add_segment(gold.size(), false);
+    for (const auto& g : gold) acc.add_invalid_mask(g);
+    return;
+  }
+  const auto masks = row_field<simdjson::dom::array>(row, "masks");
+  if (masks.size() != gold.size())
+    throw InputError(fmt::format("'masks' has {} entries for {} labels", masks.size(), gold.size()));
+  // Check every mask before adding any, so that a bad row leaves the aggregate untouched.
+  std::vector<MaskScore> scores;
+  scores.reserve(gold.size());
+  std::size_t i = 0;
+  for (simdjson::dom::element e : masks) {
+    simdjson::dom::object m;
+    if (e.get(m) != simdjson::SUCCESS) throw InputError("'masks' must hold objects");
+    GoldMask& g = gold[i++];
+    if (row_field<std::string_view>(m, "gold") != g.word)
+      throw InputError(fmt::format("masks[{}].gold differs from labels[{}]", i - 1, i - 1));
+    g.vector = vector_from_bits(row_field<std::string_view>(m, "gold_vector"), "gold_vector");
+    const EmotionVector pv = vector_from_bits(row_field<std::string_view>(m, "predicted_vector"), "predicted_vector");
+    const MaskScore s = score_mask(g, row_field<std::string_view>(m, "predicted"), pv);
+    // The stored judgements must be the ones the vectors and words imply.
+    if (s.label_match != row_field<bool>(m, "label_match") || s.vector_match != row_field<bool>(m, "vector_match") ||
+        s.agree != row_field<std::uint64_t>(m, "agree"))
+      throw InputError(fmt::format("masks[{}]: label_match, vector_match or agree contradict the words and vectors", i - 1));
+    scores.push_back(s);
+  }
+  acc.add_segment(gold.size(), true);
+  for (std::size_t k = 0; k < gold.size(); ++k) acc.add_mask(gold[k], scores[k]);
 }
 
 void ExpressAggregate::merge(const orchestrator::Aggregate& other) {

@@ -34,6 +34,10 @@ class ExpressTask : public orchestrator::Task {
                                                  const std::string& where) const override;
   std::unique_ptr<orchestrator::Aggregate> new_aggregate() const override;
   std::string predictions_csv_header() const override;
+  // Reads `labels`, `valid` and the per-mask `gold`, `predicted`, `gold_vector`,
+  // `predicted_vector` (and checks `label_match`, `vector_match`, `agree` against them).
+  void accumulate_row(const simdjson::dom::object& row,
+                      orchestrator::Aggregate& aggregate) const override;
 
   std::size_t item_count() const { return item_count_; }
   const Lexicon& lexicon() const { return lexicon_; }

@@ -52,6 +52,22 @@ metrics::RetryReason retry_reason(const providers::DecodedResponse& d, const pro
 
 std::uint64_t micros(double usd) { return static_cast<std::uint64_t>(usd * 1e6 + 0.5); }
 
+// Built outside co_await expressions on purpose: GCC 12 mishandles the lifetime of temporaries
+// (here a moved-from aggregate holding a unique_ptr) inside co_await operands.
+std::unique_ptr<PendingStore> pending_failure(const cache::Key& key, std::unique_ptr<Completion> c) {
+  auto p = std::make_unique<PendingStore>();
+  p->key = key;
+  p->completion = std::move(c);
+  return p;
+}
+
+std::unique_ptr<PendingStore> pending_drop(const cache::Key& key) {
+  auto p = std::make_unique<PendingStore>();
+  p->key = key;
+  p->dropped = true;
+  return p;
+}
+
 // One line for results.jsonl: ours first, then the provider's own words (untrusted).
 std::string describe(const providers::DecodedResponse& d, const providers::HttpResult& http) {
   std::string out;
@@ -140,7 +156,8 @@ void EndpointWorker::pump() {
     auto job = std::move(queue_.front());
     queue_.pop_front();
     ++running_;
-    asio::co_spawn(io_, hand_off(std::make_unique<PendingStore>(PendingStore{job->key, false, {}, true, nullptr})),
+    auto drop = pending_drop(job->key);
+    asio::co_spawn(io_, hand_off(std::move(drop)),
                    [this](std::exception_ptr) {
                      ctx_.counters->dropped.fetch_add(1, std::memory_order_relaxed);
                      finish_job();
@@ -219,8 +236,8 @@ asio::awaitable<void> EndpointWorker::run_job(std::shared_ptr<Job> job) {
 
   for (;;) {
     if (stopped_.load(std::memory_order_acquire)) {
-      co_await hand_off(std::make_unique<PendingStore>(PendingStore{
-          job->key, false, {}, false, failure(*job, "endpoint stopped: " + stop_reason_, state.attempts)}));
+      auto p = pending_failure(job->key, failure(*job, "endpoint stopped: " + stop_reason_, state.attempts));
+      co_await hand_off(std::move(p));
       co_return;
     }
     // Budget: stop issuing when the estimated spend would pass it.
@@ -231,9 +248,9 @@ asio::awaitable<void> EndpointWorker::run_job(std::shared_ptr<Job> job) {
       if (would > ctx_.budget_micros || ctx_.budget_exhausted->load()) {
         ctx_.budget_exhausted->store(true);
         if (handles_) handles_->stopped(metrics::StopReason::budget).Set(1);
-        co_await hand_off(std::make_unique<PendingStore>(PendingStore{
-            job->key, false, {}, false,
-            failure(*job, fmt::format("budget_usd {} reached", ctx_.config->budget_usd), state.attempts)}));
+        auto p = pending_failure(
+            job->key, failure(*job, fmt::format("budget_usd {} reached", ctx_.config->budget_usd), state.attempts));
+        co_await hand_off(std::move(p));
         co_return;
       }
       ctx_.counters->reserved_micros.fetch_add(job->estimated_cost_micros);
@@ -348,14 +365,15 @@ asio::awaitable<void> EndpointWorker::run_job(std::shared_ptr<Job> job) {
     if (decision == Decision::stop_endpoint) stop_endpoint("quota exhausted: " + reason);
     if (decision == Decision::fail && decoded.outcome == Outcome::retryable)
       reason = fmt::format("gave up after {} attempts: {}", state.attempts, reason);
-    co_await hand_off(std::make_unique<PendingStore>(
-        PendingStore{job->key, false, {}, false, failure(*job, reason, state.attempts)}));
+    auto p = pending_failure(job->key, failure(*job, reason, state.attempts));
+    co_await hand_off(std::move(p));
     co_return;
   }
   // Shutdown before an answer: nothing stored, the unit is simply not done.
   release_budget();
   ctx_.counters->dropped.fetch_add(1, std::memory_order_relaxed);
-  co_await hand_off(std::make_unique<PendingStore>(PendingStore{job->key, false, {}, true, nullptr}));
+  auto drop = pending_drop(job->key);
+  co_await hand_off(std::move(drop));
 }
 
 }  // namespace emosweep::orchestrator::detail

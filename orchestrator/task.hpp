@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <map>
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -15,6 +16,10 @@
 
 namespace emosweep::json {
 class Writer;
+}
+
+namespace simdjson::dom {
+class object;
 }
 
 namespace emosweep::orchestrator {
@@ -89,6 +94,13 @@ class Task {
   virtual std::unique_ptr<Aggregate> new_aggregate() const = 0;
   // Header of the predictions CSV (the authors' shape for EXPRESS).
   virtual std::string predictions_csv_header() const = 0;
+  // Rebuilds aggregate state from one scored results.jsonl row (outcome ok or invalid; the
+  // keys Variant::score wrote), exactly as score() left it, so that merged shards equal an
+  // unsharded run (`emosweep merge`). Throws InputError naming the key at fault for a row it
+  // cannot read (the caller adds file and line). Thread-safety: as score().
+  virtual void accumulate_row(const simdjson::dom::object& /*row*/, Aggregate& /*aggregate*/) const {
+    throw std::runtime_error(std::string(name()) + ": this task cannot rebuild scores from results rows");
+  }
 };
 
 }  // namespace emosweep::orchestrator

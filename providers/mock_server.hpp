@@ -57,11 +57,15 @@ enum class FaultKind : std::size_t {
   drop,       // headers and part of the body sent, then the connection closed
   malformed,  // 200 whose body is not valid JSON
   slow,       // a correct answer trickled out over MockOptions::slow_body
-  quota       // billing/quota exhausted: openai 429 insufficient_quota, anthropic 400
+  quota,      // billing/quota exhausted: openai 429 insufficient_quota, anthropic 400
               // credit balance, gemini 429 RESOURCE_EXHAUSTED with a per-day QuotaFailure
+  safety      // a 200 refusal with no text: openai finish_reason "content_filter" (content
+              // null), anthropic stop_reason "refusal" (content []), gemini either a blocked
+              // prompt (promptFeedback.blockReason "SAFETY", no candidates) or a candidate
+              // with finishReason "SAFETY" and no content, chosen per request by the seed
 };
-inline constexpr std::size_t kFaultKindCount = 10;
-// "500", "502", "503", "504", "529", "429", "drop", "malformed", "slow", "quota".
+inline constexpr std::size_t kFaultKindCount = 11;
+// "500", "502", "503", "504", "529", "429", "drop", "malformed", "slow", "quota", "safety".
 std::string_view to_string(FaultKind kind);
 
 struct FaultRates {
@@ -81,6 +85,12 @@ struct MockOptions {
   LatencyModel latency;
   std::uint64_t rpm = 0;  // requests per minute, 0 = unlimited
   std::uint64_t tpm = 0;  // tokens per minute (prompt + max_tokens per request), 0 = unlimited
+  // Burst tolerance of both limits: each bucket refills at rpm (tpm) per minute but holds only
+  // rpm × rate_window / 60 s units (at least one), so a client bursting above the per-second
+  // rate gets 429s within the window. The default, a minute, holds a full minute's worth.
+  // Headers stay truthful: limit is the per-minute figure, remaining what the bucket holds
+  // now, reset the time until it is full, Retry-After the time until the request fits.
+  std::chrono::milliseconds rate_window{60000};
   FaultRates faults;
   std::chrono::milliseconds slow_body{2000};  // how long a "slow" fault takes to send its body
   std::uint64_t seed = 0;

@@ -13,7 +13,7 @@ namespace emosweep::providers {
 namespace {
 
 constexpr std::array<std::string_view, kFaultKindCount> kFaultNames = {
-    "500", "502", "503", "504", "529", "429", "drop", "malformed", "slow", "quota"};
+    "500", "502", "503", "504", "529", "429", "drop", "malformed", "slow", "quota", "safety"};
 
 bool parse_double(std::string_view s, double& out) {
   s = text::python_strip(s);
@@ -96,7 +96,7 @@ FaultRates parse_faults(std::string_view spec) {
     if (eq == std::string_view::npos || kind == kFaultKindCount)
       throw InputError(fmt::format(
           "--fault: '{}' is not KIND=RATE with KIND one of 500, 502, 503, 504, 529, 429, drop, "
-          "malformed, slow, quota",
+          "malformed, slow, quota, safety",
           item));
     double rate = 0;
     if (!parse_double(item.substr(eq + 1), rate) || rate < 0 || rate > 1)
@@ -146,6 +146,8 @@ void validate(const MockOptions& o) {
   if (o.slow_body.count() < 0 || o.slow_body.count() > 600000)
     throw InputError("--slow-ms: must be from 0 to 600000");
   if (o.default_max_tokens == 0) throw InputError("--default-max-tokens: must be at least 1");
+  if (o.rate_window.count() < 1 || o.rate_window.count() > 60000)
+    throw InputError("--rate-window-ms: must be from 1 to 60000");
   if (o.idle_timeout.count() <= 0) throw InputError("--idle-timeout-ms: must be positive");
   if (o.max_body_bytes == 0) throw InputError("--max-body-bytes: must be positive");
 }

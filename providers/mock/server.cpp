@@ -191,13 +191,18 @@ bool has_bearer(std::string_view authorization) {
 struct MockServer::Impl {
   explicit Impl(MockOptions o)
       : options(std::move(o)),
-        requests_limit(options.rpm),
-        tokens_limit(options.tpm),
+        requests_limit(options.rpm, window_ns(options)),
+        tokens_limit(options.tpm, window_ns(options)),
         epoch(Clock::now()) {
     validate(options);
     if (!options.answers_file.empty()) answers = mock::AnswerBook::load(options.answers_file);
     if (options.threads == 0) options.threads = std::max(1u, std::thread::hardware_concurrency());
     stats = std::make_unique<mock::Stats>(options.threads);
+  }
+
+  // (The limiter clamps an invalid window; validate() then rejects it.)
+  static std::int64_t window_ns(const MockOptions& o) {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(o.rate_window).count();
   }
 
   MockOptions options;
@@ -396,7 +401,10 @@ struct MockServer::Impl {
       stats->count_rate_limited(w.index);
       const bool by_requests = !req_state.allowed;
       const auto& refused = by_requests ? req_state : tok_state;
-      const std::uint64_t limit = by_requests ? requests_limit.limit() : tokens_limit.limit();
+      const auto& limiter = by_requests ? requests_limit : tokens_limit;
+      const std::uint64_t limit = limiter.limit();
+      // What the bucket holds when full: the limit itself under the default one-minute window.
+      const std::uint64_t capacity = limiter.capacity();
       const std::uint64_t cost = by_requests ? 1 : token_cost;
       std::string message;
       if (r.dialect == Dialect::openai || r.dialect == Dialect::azure) {
@@ -405,7 +413,7 @@ struct MockServer::Impl {
             "{}, Requested {}. Please try again in {}. Visit "
             "https://platform.openai.com/account/rate-limits to learn more.",
             call.model, by_requests ? "requests per min (RPM)" : "tokens per min (TPM)", limit,
-            limit - refused.remaining, cost, mock::go_duration(refused.retry_after_ns));
+            capacity - std::min(capacity, refused.remaining), cost, mock::go_duration(refused.retry_after_ns));
       } else if (r.dialect == Dialect::anthropic) {
         message = fmt::format(
             "This request would exceed the rate limit for your organization of {} {} per "
@@ -459,6 +467,7 @@ struct MockServer::Impl {
           plan.delivery = Delivery::slow;
           break;
         case FaultKind::malformed:
+        case FaultKind::safety:
           break;
       }
     }
@@ -508,7 +517,10 @@ struct MockServer::Impl {
     completion.prompt_tokens = prompt_tokens;
     completion.completion_tokens = completion_tokens;
     body.clear();
-    mock::write_success_body(body, r.dialect, completion);
+    if (fault == FaultKind::safety)  // gemini: a blocked prompt or a blocked candidate, by draw
+      mock::write_refusal_body(body, r.dialect, completion, (mix(draw ^ 0x5AFE) & 1) != 0);
+    else
+      mock::write_success_body(body, r.dialect, completion);
     if (fault == FaultKind::malformed) body.resize(body.size() / 2);  // cut mid-value: not JSON
     begin(200);
     const Plan framed = finish(out, body, keep_alive, version);

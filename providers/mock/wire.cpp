@@ -387,6 +387,73 @@ void write_success_body(std::string& out, Dialect dialect, const Completion& c) 
   w.end_object();
 }
 
+void write_refusal_body(std::string& out, Dialect dialect, const Completion& c,
+                        bool prompt_blocked) {
+  json::Writer w(&out);
+  // The harm categories as Gemini rates them; the first one is the culprit.
+  const auto safety_ratings = [&](bool with_blocked) {
+    w.key("safetyRatings").begin_array();
+    w.begin_object().field("category", "HARM_CATEGORY_HARASSMENT").field("probability", "HIGH");
+    if (with_blocked) w.field("blocked", true);
+    w.end_object();
+    for (std::string_view category : {"HARM_CATEGORY_HATE_SPEECH",
+                                      "HARM_CATEGORY_SEXUALLY_EXPLICIT",
+                                      "HARM_CATEGORY_DANGEROUS_CONTENT"})
+      w.begin_object().field("category", category).field("probability", "NEGLIGIBLE").end_object();
+    w.end_array();
+  };
+  w.begin_object();
+  if (is_openai(dialect)) {
+    w.field("id", c.id).field("object", "chat.completion");
+    w.field("created", c.created).field("model", c.model);
+    w.key("choices").begin_array().begin_object();
+    w.field("index", 0);
+    w.key("message").begin_object();
+    w.field("role", "assistant").key("content").null().key("refusal").null();
+    w.end_object();
+    w.key("logprobs").null();
+    w.field("finish_reason", "content_filter");
+    if (dialect == Dialect::azure) {  // Azure says which filter fired
+      w.key("content_filter_results").begin_object();
+      w.key("violence").begin_object().field("filtered", true).field("severity", "high");
+      w.end_object().end_object();
+    }
+    w.end_object().end_array();
+    w.key("usage").begin_object();
+    w.field("prompt_tokens", c.prompt_tokens)
+        .field("completion_tokens", 0)
+        .field("total_tokens", c.prompt_tokens);
+    w.end_object();
+    w.field("system_fingerprint", "fp_emosweep_mock");
+  } else if (dialect == Dialect::anthropic) {
+    w.field("id", c.id).field("type", "message");
+    w.field("role", "assistant").field("model", c.model);
+    w.key("content").begin_array().end_array();
+    w.field("stop_reason", "refusal");
+    w.key("stop_sequence").null();
+    w.key("usage").begin_object();
+    w.field("input_tokens", c.prompt_tokens).field("output_tokens", 0);
+    w.end_object();
+  } else {
+    if (prompt_blocked) {
+      w.key("promptFeedback").begin_object();
+      w.field("blockReason", "SAFETY");
+      safety_ratings(false);
+      w.end_object();
+    } else {
+      w.key("candidates").begin_array().begin_object();
+      w.field("finishReason", "SAFETY").field("index", 0);
+      safety_ratings(true);
+      w.end_object().end_array();
+    }
+    w.key("usageMetadata").begin_object();
+    w.field("promptTokenCount", c.prompt_tokens).field("totalTokenCount", c.prompt_tokens);
+    w.end_object();
+    w.field("modelVersion", c.model).field("responseId", c.id);
+  }
+  w.end_object();
+}
+
 unsigned error_status(Dialect dialect, ErrorKind kind) {
   switch (kind) {
     case ErrorKind::bad_request:

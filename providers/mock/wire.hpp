@@ -47,6 +47,12 @@ struct Completion {
   std::uint64_t completion_tokens = 0;
 };
 void write_success_body(std::string& out, Dialect dialect, const Completion& c);
+// A 200 refusal on safety grounds, with no text, in the dialect's real shape (see
+// FaultKind::safety); `c.text` and `c.finished` are ignored, completion tokens are 0. For
+// gemini, `prompt_blocked` chooses a blocked prompt (promptFeedback.blockReason, no
+// candidates) over a blocked candidate (finishReason "SAFETY", no content).
+void write_refusal_body(std::string& out, Dialect dialect, const Completion& c,
+                        bool prompt_blocked);
 
 enum class ErrorKind {
   bad_request,         // 400 with a reason

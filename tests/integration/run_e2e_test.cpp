@@ -58,7 +58,7 @@ TEST(RunEndToEnd, SummaryEqualsScoreOnPredictionsAndRerunSendsNothing) {
   ASSERT_EQ(configs.size(), 6u);
   std::int64_t rows_total = 0;
   for (auto c : configs) {
-    const std::string model(std::string_view(c["model"])), variant(std::string_view(c["variant"]));
+    const std::string model{std::string_view(c["model"])}, variant{std::string_view(c["variant"])};
     rows_total += int64_t(c["rows"]);
     EXPECT_EQ(int64_t(c["failed"]), 0);
     // `emosweep score` on the written predictions gives the same numbers.
@@ -74,8 +74,13 @@ TEST(RunEndToEnd, SummaryEqualsScoreOnPredictionsAndRerunSendsNothing) {
     EXPECT_GT(int64_t(c["requests"]), 0);
     EXPECT_EQ(int64_t(c["cache_hits"]), 0);
   }
-  EXPECT_EQ(sent, rows_total);  // one request per unit, nothing twice
-  EXPECT_EQ(int64_t(mock.stats()["max_per_prompt"]), 1);
+  // Nothing was sent twice: identical prompts (the sample repeats a few segments) were sent
+  // once and shared (single flight), every other unit cost exactly one request.
+  auto stats = mock.stats();
+  EXPECT_EQ(int64_t(stats["max_per_prompt"]), 1);
+  EXPECT_EQ(sent, int64_t(stats["prompts"]));
+  EXPECT_LE(sent, rows_total);
+  EXPECT_GE(sent, rows_total * 99 / 100);
 
   // The second run replays everything: zero requests, identical summary.
   r = run_sweep(sweep);
@@ -101,6 +106,7 @@ TEST(RunEndToEnd, KillNineAtRandomPointsLosesAtMostWhatWasInFlight) {
   auto r = run_sweep(ref / "sweep.yaml");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const std::string reference = read_text(ref / "out/summary.json");
+  const std::int64_t distinct_prompts = int64_t(mock.stats()["prompts"]);
   mock.reset();
 
   const std::string sweep = dir / "sweep.yaml";
@@ -123,7 +129,7 @@ TEST(RunEndToEnd, KillNineAtRandomPointsLosesAtMostWhatWasInFlight) {
     total += int64_t(count);
     ++distinct;
   }
-  EXPECT_EQ(distinct, 600);
+  EXPECT_EQ(distinct, distinct_prompts);
   EXPECT_LE(total - distinct, kills * concurrency) << "total " << total;
 }
 
@@ -148,25 +154,42 @@ TEST(RunEndToEnd, FaultsAreSurvivedAndNothingWrongIsCached) {
     EXPECT_GT(int64_t(c["retries"]), 0);
   }
   ASSERT_EQ(run_sweep(b / "sweep.yaml").exit_code, 0);
-  // Same answers in both caches (the mock's answers do not depend on faults): nothing broken
-  // was stored. Compare the exported entries' texts by key.
-  auto texts = [&](const TempDir& t) {
-    const auto e = run_command(kBin + " cache export --cache " + shell_quote(t / "cache"));
-    EXPECT_EQ(e.exit_code, 0) << e.err;
-    std::map<std::string, std::string> out;
-    std::stringstream ss(e.out);
+  // Every stored answer is exactly what the fault-free mock answers for the same unit: nothing
+  // broken (a truncated or malformed body) was stored. Keys differ between the two runs (the
+  // base URLs differ), so units are matched through results.jsonl.
+  auto outputs = [&](const TempDir& t) {
+    std::map<std::string, std::string> by_unit, by_key;
+    std::stringstream ss(read_text(t / "out/results.jsonl"));
     std::string line;
     simdjson::dom::parser lp;
     while (std::getline(ss, line)) {
-      auto obj = parse(lp, line);
-      out[std::string(std::string_view(obj["key"]))] = std::string(std::string_view(obj["text"]));
+      auto row = parse(lp, line);
+      const std::string unit = std::string(std::string_view(row["model"])) + "|" +
+                               std::string(std::string_view(row["variant"])) + "|" +
+                               std::string(std::string_view(row["item"]));
+      by_unit[unit] = std::string(std::string_view(row["output"]));
+      by_key[std::string(std::string_view(row["key"]))] = std::string(std::string_view(row["output"]));
     }
-    return out;
+    return std::make_pair(by_unit, by_key);
   };
-  const auto ta = texts(a), tb = texts(b);
-  EXPECT_EQ(ta.size(), 800u);
-  EXPECT_EQ(ta, tb);
-  EXPECT_EQ(read_text(a / "out/summary.json").size() > 0, true);
+  const auto [units_a, keys_a] = outputs(a);
+  const auto [units_b, keys_b] = outputs(b);
+  EXPECT_EQ(units_a.size(), 800u);
+  EXPECT_EQ(units_a, units_b);
+  const auto e = run_command(kBin + " cache export --cache " + shell_quote(a / "cache"));
+  ASSERT_EQ(e.exit_code, 0) << e.err;
+  std::stringstream ss(e.out);
+  std::string line;
+  simdjson::dom::parser lp;
+  std::size_t entries = 0;
+  while (std::getline(ss, line)) {
+    auto obj = parse(lp, line);
+    const std::string key{std::string_view(obj["key"])};
+    ASSERT_TRUE(keys_a.count(key)) << key;
+    EXPECT_EQ(std::string(std::string_view(obj["text"])), keys_a.at(key));
+    ++entries;
+  }
+  EXPECT_EQ(entries, keys_a.size());
 }
 
 TEST(RunEndToEnd, ConfiguredRateLimitIsUsedWithoutTripping429s) {
@@ -205,6 +228,122 @@ TEST(RunEndToEnd, UnconfiguredRateLimitStillFinishesWithAdaptiveControl) {
   auto c = simdjson::dom::array(parse(p, read_text(dir / "out/summary.json"))).at(0);
   EXPECT_EQ(int64_t(c["failed"]), 0);
   EXPECT_EQ(int64_t(c["rows"]), 120);
+}
+
+
+TEST(RunEndToEnd, BadSweepExitsTwoAndSendsNothing) {
+  TempDir dir("badsweep");
+  MockProcess mock(dir, {});
+  const Dataset d = sample_or_demo();
+  std::string text = sweep_yaml("bad", d, mock.origin(), dir.path().string(), "",
+                                "  - { name: gpt, endpoint: oa, model: m, params: { temprature: 0 } }\n",
+                                "  - { name: zero, template: express-zero-shot }\n");
+  write(dir / "sweep.yaml", text);
+  auto r = run_sweep(dir / "sweep.yaml");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("models[0].params.temprature: unknown key (did you mean 'temperature'?)"), std::string::npos) << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  // A missing API key variable is reported before anything is sent.
+  text = sweep_yaml("bad", d, mock.origin(), dir.path().string(), "    api_key_env: EMOSWEEP_E2E_NO_SUCH_KEY\n",
+                    "  - { name: gpt, endpoint: oa, model: m }\n", "  - { name: zero, template: express-zero-shot }\n");
+  write(dir / "sweep.yaml", text);
+  r = run_sweep(dir / "sweep.yaml");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("EMOSWEEP_E2E_NO_SUCH_KEY"), std::string::npos) << r.err;
+  // A bad dataset row is named, and nothing is sent either.
+  std::ofstream(dir / "bad.csv") << "index,original_ids,segment,number_of_labels,labels\n1,a,<mask>,2,['x']\n";
+  text = sweep_yaml("bad", Dataset{dir / "bad.csv", d.lexicon}, mock.origin(), dir.path().string(), "",
+                    "  - { name: gpt, endpoint: oa, model: m }\n", "  - { name: zero, template: express-zero-shot }\n");
+  write(dir / "sweep.yaml", text);
+  r = run_sweep(dir / "sweep.yaml");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("bad.csv: row 1 (line 2): number_of_labels is 2"), std::string::npos) << r.err;
+  EXPECT_EQ(mock.requests(), 0);
+}
+
+TEST(RunEndToEnd, PermanentFailuresExitThreeAndQuotaStopsOnlyThatEndpoint) {
+  TempDir dir("permanent");
+  // Every request to this mock fails for quota; the other mock answers.
+  MockProcess broke(dir, {"--fault", "quota=1"}, "broke");
+  MockProcess fine(dir, {}, "fine");
+  const Dataset d = sample_or_demo();
+  const std::string text =
+      "name: perm\ndataset: { path: " + d.path + ", limit: 50 }\nlexicon: " + d.lexicon + "\ncache: " +
+      (dir / "cache") + "\noutput: " + (dir / "out") +
+      "\nendpoints:\n"
+      "  - { name: broke, dialect: openai, base_url: " + broke.origin() + "/v1 }\n"
+      "  - { name: fine, dialect: anthropic, base_url: " + fine.origin() + " }\n"
+      "models:\n  - { name: a, endpoint: broke, model: gpt-4o }\n  - { name: b, endpoint: fine, model: claude }\n"
+      "prompts:\n  - { name: zero, template: express-zero-shot }\n";
+  write(dir / "sweep.yaml", text);
+  auto r = run_sweep(dir / "sweep.yaml");
+  EXPECT_EQ(r.exit_code, 3) << r.err;
+  EXPECT_NE(r.err.find("endpoint stopped: quota exhausted"), std::string::npos) << r.err;
+  simdjson::dom::parser p;
+  auto configs = simdjson::dom::array(parse(p, read_text(dir / "out/summary.json")));
+  EXPECT_EQ(int64_t(configs.at(0)["failed"]), 50);
+  EXPECT_EQ(int64_t(configs.at(1)["failed"]), 0);
+  EXPECT_EQ(int64_t(configs.at(1)["rows"]), 50);
+  // The quota was not hammered: a stopped endpoint gets no more requests.
+  EXPECT_LE(broke.requests(), 50);
+  // The failures carry the provider's own message in results.jsonl.
+  const std::string results = read_text(dir / "out/results.jsonl");
+  EXPECT_NE(results.find("\"outcome\":\"failed\""), std::string::npos);
+  EXPECT_NE(results.find("insufficient_quota"), std::string::npos);
+}
+
+TEST(RunEndToEnd, SigintDrainsExitsOneThirtyAndARerunFinishes) {
+  TempDir dir("sigint");
+  MockProcess mock(dir, {"--latency", "fixed:100"});
+  const Dataset d = sample_or_demo();
+  write(dir / "sweep.yaml", sweep_yaml("sigint", d, mock.origin(), dir.path().string(), "    limits: { concurrency: 8 }\n",
+                                       "  - { name: gpt, endpoint: oa, model: gpt-4o-mini }\n",
+                                       "  - { name: zero, template: express-zero-shot }\n", "  limit: 200\n"));
+  Child run({kBin, "run", dir / "sweep.yaml", "--metrics-addr", "off", "--progress", "none"}, dir / "run.log");
+  std::this_thread::sleep_for(std::chrono::milliseconds(1000));
+  run.signal(SIGINT);
+  const auto code = run.wait(std::chrono::seconds(30));
+  ASSERT_TRUE(code.has_value());
+  EXPECT_EQ(*code, 130) << read_text(dir / "run.log");
+  simdjson::dom::parser p;
+  auto state = parse(p, read_text(dir / "out/run.json"));
+  EXPECT_EQ(std::string_view(state["status"]), "interrupted");
+  const std::int64_t done_before = int64_t(state["done"]);
+  EXPECT_GT(done_before, 0);
+  EXPECT_LT(done_before, 200);
+  // Whatever was answered was stored: the rerun asks only for the rest.
+  const std::int64_t sent_before = mock.requests();
+  auto r = run_sweep(dir / "sweep.yaml");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(mock.requests() - sent_before + done_before, 200) << "sent before " << sent_before;
+}
+
+TEST(RunEndToEnd, DryRunAndStatus) {
+  TempDir dir("dryrun");
+  MockProcess mock(dir, {});
+  const Dataset d = sample_or_demo();
+  write(dir / "sweep.yaml",
+        sweep_yaml("dry", d, mock.origin(), dir.path().string(), "    limits: { rpm: 600 }\n",
+                   "  - { name: gpt, endpoint: oa, model: gpt-4o-mini, params: { max_tokens: 100 }, price: { prompt: 1, completion: 2 } }\n",
+                   "  - { name: zero, template: express-zero-shot }\n", "  limit: 30\n"));
+  auto r = run_command(kBin + " run " + shell_quote(dir / "sweep.yaml") + " --dry-run");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("oa"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("gpt"), std::string::npos);
+  EXPECT_NE(r.out.find("3s"), std::string::npos) << r.out;  // 30 requests at 600 rpm
+  EXPECT_EQ(mock.requests(), 0);
+  ASSERT_EQ(run_sweep(dir / "sweep.yaml").exit_code, 0);
+  r = run_command(kBin + " run " + shell_quote(dir / "sweep.yaml") + " --dry-run");
+  EXPECT_NE(r.out.find("30        30"), std::string::npos) << r.out;  // all cached now
+  r = run_command(kBin + " status " + shell_quote(dir / "out") + " --json");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  simdjson::dom::parser p;
+  auto st = parse(p, r.out);
+  EXPECT_EQ(std::string_view(st["status"]), "finished");
+  EXPECT_EQ(int64_t(st["done"]), 30);
+  EXPECT_EQ(int64_t(st["cache_entries"]), 30);
+  r = run_command(kBin + " status " + shell_quote(dir.path().string()));
+  EXPECT_EQ(r.exit_code, 2);
 }
 
 }  // namespace
