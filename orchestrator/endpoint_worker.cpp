@@ -68,6 +68,28 @@ std::unique_ptr<PendingStore> pending_drop(const cache::Key& key) {
   return p;
 }
 
+// Providers sometimes quote (a masked part of) the key in error messages ("Incorrect API key
+// provided: sk-abc***wxyz"); such tokens never reach results or logs.
+std::string redact_secrets(std::string text, const std::string& api_key) {
+  if (api_key.size() >= 8) {
+    for (auto pos = text.find(api_key); pos != std::string::npos; pos = text.find(api_key, pos))
+      text.replace(pos, api_key.size(), "[redacted]");
+  }
+  for (std::size_t pos = 0; (pos = text.find("sk-", pos)) != std::string::npos;) {
+    std::size_t end = pos + 3;
+    while (end < text.size() && (std::isalnum(static_cast<unsigned char>(text[end])) || text[end] == '-' ||
+                                 text[end] == '_' || text[end] == '*'))
+      ++end;
+    if (end - pos >= 8) {
+      text.replace(pos, end - pos, "[redacted]");
+      pos += 10;
+    } else {
+      pos = end;
+    }
+  }
+  return text;
+}
+
 // One line for results.jsonl: ours first, then the provider's own words (untrusted).
 std::string describe(const providers::DecodedResponse& d, const providers::HttpResult& http) {
   std::string out;
@@ -361,7 +383,7 @@ asio::awaitable<void> EndpointWorker::run_job(std::shared_ptr<Job> job) {
 
     // Permanent failure, exhausted attempts or budget, or quota.
     release_budget();
-    std::string reason = describe(decoded, http);
+    std::string reason = redact_secrets(describe(decoded, http), config_.api_key);
     if (decision == Decision::stop_endpoint) stop_endpoint("quota exhausted: " + reason);
     if (decision == Decision::fail && decoded.outcome == Outcome::retryable)
       reason = fmt::format("gave up after {} attempts: {}", state.attempts, reason);

@@ -30,7 +30,7 @@ struct MergeResult {
   std::uint64_t failed = 0;  // rows with outcome "failed"
   std::uint64_t cache_entries_copied = 0;
   std::string cache_dir;              // absolute path of the merged cache
-  std::vector<std::string> warnings;  // also logged (spdlog warn): missing caches, missing shards
+  std::vector<std::string> warnings;  // one line each: missing caches, missing shards, unfinished shards
 };
 
 // Merges; blocks on disk I/O (call from the main thread). Throws InputError naming the
@@ -38,8 +38,9 @@ struct MergeResult {
 // finished, shards of different sweeps (run.json "name", the summaries' model × variant lists
 // and prices), overlapping shards (the same shard twice, different N, a row whose item
 // belongs to another shard, or results that disagree with their summary), or a results row
-// the task cannot read. Nothing is written to `out_dir` before every input has been checked
-// except the files being merged, which are rewritten from scratch on every merge.
+// the task cannot read. The outputs are written to temporary files renamed into place once
+// every row has been read, so a failed merge leaves an earlier merge's files as they were.
+// Every merge rewrites them from scratch; the merged cache only ever gains entries.
 MergeResult merge_runs(const MergeOptions& options, const TaskFactory& make_task);
 
 }  // namespace emosweep::orchestrator

@@ -60,6 +60,16 @@ inline constexpr std::string_view empty_response = "empty_response";  // 2xx wit
 inline constexpr std::string_view unexpected_shape = "unexpected_shape";  // JSON, wrong shape
 }  // namespace reason
 
+// Checks an endpoint before anything is sent (the sweep loader calls it), so that encode()
+// cannot fail at request time: base_url is an absolute http(s) URL with a host and without a
+// query or fragment (the dialect's path is appended to it); the API key and every extra header
+// value hold no control character (CR, LF, NUL...: they would inject headers); every extra
+// header name is an HTTP token and is not one the HTTP client manages (host, content-length,
+// transfer-encoding). Throws InputError, one line naming the field or header and never its
+// value (which may be a secret), prefixed with `where: ` when `where` is not empty (e.g.
+// "sweep.yaml: endpoints[0]"). Pure, thread-safe.
+void validate_endpoint_settings(const EndpointSettings& settings, std::string_view where = {});
+
 // One dialect's encoder/decoder. Immutable after construction: every member is const and
 // thread-safe, so one instance may serve all requests of all threads.
 class DialectCodec {

@@ -77,10 +77,24 @@ std::string lower_ascii(std::string_view s) {
 
 }  // namespace
 
+std::optional<std::string> api_key_problem(std::string_view api_key) {
+  if (is_clean_value(api_key)) return std::nullopt;
+  return "the API key contains a control character (check its environment variable)";
+}
+
+std::optional<std::string> extra_header_problem(std::string_view name, std::string_view value) {
+  if (name.empty() || !std::all_of(name.begin(), name.end(), [](char c) {
+        return is_token_char(static_cast<unsigned char>(c));
+      }))
+    return fmt::format("header name '{}' is not a valid HTTP token", printable(name));
+  if (!is_clean_value(value))
+    return fmt::format("the value of header '{}' contains a control character", name);
+  return std::nullopt;
+}
+
 Headers base_headers(std::string_view auth_name, std::string auth_value,
                      const EndpointSettings& settings) {
-  if (!is_clean_value(settings.api_key))
-    throw InputError("the API key contains a control character (check its environment variable)");
+  if (auto problem = api_key_problem(settings.api_key)) throw InputError(*problem);
   Headers headers;
   headers.emplace_back("content-type", "application/json");
   if (!settings.api_key.empty())
@@ -90,14 +104,7 @@ Headers base_headers(std::string_view auth_name, std::string auth_value,
 
 void finish_headers(Headers& headers, const EndpointSettings& settings) {
   for (const auto& [raw_name, value] : settings.extra_headers) {
-    if (raw_name.empty() || !std::all_of(raw_name.begin(), raw_name.end(), [](char c) {
-          return is_token_char(static_cast<unsigned char>(c));
-        }))
-      throw InputError(
-          fmt::format("header name '{}' is not a valid HTTP token", printable(raw_name)));
-    if (!is_clean_value(value))
-      throw InputError(
-          fmt::format("the value of header '{}' contains a control character", raw_name));
+    if (auto problem = extra_header_problem(raw_name, value)) throw InputError(*problem);
     std::string name = lower_ascii(raw_name);
     bool replaced = false;
     for (auto& [existing, existing_value] : headers) {

@@ -26,6 +26,11 @@ std::string join_url(std::string_view base_url, std::string_view path);
 // Percent-encodes every byte outside RFC 3986's unreserved set (and '/' when `keep_slash`).
 std::string percent_encode(std::string_view s, bool keep_slash = false);
 
+// The checks behind encode()'s and validate_endpoint_settings()'s InputErrors: the one-line
+// reason (naming the header, never repeating a value), or nullopt when fine.
+std::optional<std::string> api_key_problem(std::string_view api_key);
+std::optional<std::string> extra_header_problem(std::string_view name, std::string_view value);
+
 // Starts a header list with content-type, then the authentication header `auth_name: value`
 // unless the API key is empty.
 Headers base_headers(std::string_view auth_name, std::string auth_value,

@@ -228,6 +228,10 @@ TEST(RunEndToEnd, UnconfiguredRateLimitStillFinishesWithAdaptiveControl) {
   auto c = simdjson::dom::array(parse(p, read_text(dir / "out/summary.json"))).at(0);
   EXPECT_EQ(int64_t(c["failed"]), 0);
   EXPECT_EQ(int64_t(c["rows"]), 120);
+  // The limit was really hit (so adaptive control was exercised), and every 429 was retried.
+  auto stats = mock.stats();
+  EXPECT_GT(int64_t(stats["responses_by_status"]["429"]), 0);
+  EXPECT_GT(int64_t(c["retries"]), 0);
 }
 
 

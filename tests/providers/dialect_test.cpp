@@ -6,6 +6,7 @@
 #include "core/error.hpp"
 #include "core/text.hpp"
 #include "providers/dialect.hpp"
+#include "providers/mock/wire.hpp"
 
 namespace emosweep::providers {
 namespace {
@@ -196,6 +197,67 @@ TEST(EncodeHeaders, ControlCharactersAreRejectedWithoutEchoingSecrets) {
   EXPECT_THROW(encode(bare_request("m"), s), InputError);
   s.extra_headers = {{"x-tab-ok", "a\tb"}};
   EXPECT_NO_THROW(encode(bare_request("m"), s));
+}
+
+// What the sweep loader checks before anything is sent: exactly what encode() would reject,
+// plus a usable base_url and no header the HTTP client manages.
+std::string validation_error(const EndpointSettings& s, std::string_view where = {}) {
+  try {
+    validate_endpoint_settings(s, where);
+  } catch (const InputError& e) {
+    return e.what();
+  }
+  return "ok";
+}
+
+TEST(ValidateEndpointSettings, AcceptsWhatEncodeAccepts) {
+  for (Dialect d : {Dialect::openai, Dialect::azure, Dialect::anthropic, Dialect::gemini}) {
+    auto s = settings(d, "https://api.example.com/v1/", "sk-test");
+    s.extra_headers = {{"X-Trace-Id", "abc\t123"}, {"anthropic-beta", "x"}};
+    EXPECT_EQ(validation_error(s), "ok");
+    EXPECT_NO_THROW(encode(bare_request("m"), s));
+  }
+  EXPECT_EQ(validation_error(settings(Dialect::openai, "http://127.0.0.1:8000/v1", "")), "ok");
+}
+
+TEST(ValidateEndpointSettings, NamesTheHeaderNeverItsValue) {
+  auto s = settings(Dialect::openai, "https://api.openai.com/v1", "sk-secret\r\nX-Evil: 1");
+  EXPECT_EQ(validation_error(s, "sweep.yaml: endpoints[0]"),
+            "sweep.yaml: endpoints[0]: the API key contains a control character (check its "
+            "environment variable)");
+  EXPECT_THROW(encode(bare_request("m"), s), InputError);  // encode agrees
+  s.api_key = "sk-ok";
+  s.extra_headers = {{"X-Org", "org-secret\x01"}};
+  EXPECT_EQ(validation_error(s), "the value of header 'X-Org' contains a control character");
+  EXPECT_THROW(encode(bare_request("m"), s), InputError);
+  s.extra_headers = {{"x-del", "a\x7f"}};
+  EXPECT_EQ(validation_error(s), "the value of header 'x-del' contains a control character");
+  s.extra_headers = {{"bad name", "v"}};
+  EXPECT_EQ(validation_error(s), "header name 'bad name' is not a valid HTTP token");
+  EXPECT_THROW(encode(bare_request("m"), s), InputError);
+  s.extra_headers = {{"bad\nname", "v"}};
+  EXPECT_EQ(validation_error(s), "header name 'bad?name' is not a valid HTTP token");
+  s.extra_headers = {{"", "v"}};
+  EXPECT_EQ(validation_error(s), "header name '' is not a valid HTTP token");
+  for (std::string_view managed : {"Host", "content-length", "Transfer-Encoding"}) {
+    s.extra_headers = {{std::string(managed), "v"}};
+    EXPECT_EQ(validation_error(s), "header '" + std::string(managed) +
+                                       "' is set by the HTTP client and cannot be configured");
+  }
+}
+
+TEST(ValidateEndpointSettings, BaseUrlMustBeAbsoluteHttpWithoutQuery) {
+  const auto error_for = [](std::string url) {
+    return validation_error(settings(Dialect::openai, std::move(url), "k"), "endpoints[1]");
+  };
+  EXPECT_TRUE(error_for("api.openai.com/v1").starts_with("endpoints[1]: base_url: ")) <<
+      error_for("api.openai.com/v1");
+  EXPECT_EQ(error_for("ftp://host/v1"), "endpoints[1]: base_url: scheme 'ftp' is not http or https");
+  EXPECT_TRUE(error_for("").starts_with("endpoints[1]: base_url: "));
+  EXPECT_EQ(error_for("https://host/v1?key=secret"),
+            "endpoints[1]: base_url: must not have a query or fragment (the API path is "
+            "appended to it)");
+  EXPECT_EQ(error_for("https://host/v1#x").find("secret"), std::string::npos);
 }
 
 // Reddit text: quotes, backslashes, every kind of control character, emoji, accents, and the
@@ -887,6 +949,34 @@ TEST(GeminiDecode, PromptFeedbackBlock) {
   EXPECT_EQ(d.error_type, "PROHIBITED_CONTENT");
   EXPECT_EQ(d.response.request_id, "r1");
   EXPECT_EQ(d.response.usage.prompt_tokens, 12u);
+}
+
+// The mock provider's `safety` fault writes each dialect's refusal independently of the
+// codecs (providers/mock/wire.cpp); both sides must agree that it is a safety block.
+TEST(SafetyBlocks, TheMocksRefusalsDecodeAsSafetyBlockedInEveryDialect) {
+  mock::Completion c;
+  c.id = "id-1";
+  c.created = 1714564800;
+  c.model = "m";
+  c.prompt_tokens = 42;
+  for (Dialect d : {Dialect::openai, Dialect::azure, Dialect::anthropic, Dialect::gemini}) {
+    for (bool prompt_blocked : {false, true}) {
+      SCOPED_TRACE(std::string(to_string(d)) + (prompt_blocked ? " prompt" : " candidate"));
+      std::string body;
+      mock::write_refusal_body(body, d, c, prompt_blocked);
+      const auto decoded = decode(d, 200, body);
+      EXPECT_EQ(outcome(decoded), "safety_blocked");
+      EXPECT_FALSE(is_retryable(decoded.outcome));
+      EXPECT_EQ(decoded.response.text, "");
+      EXPECT_EQ(decoded.response.usage.prompt_tokens, 42u);
+      EXPECT_EQ(decoded.response.usage.completion_tokens, 0u);
+      EXPECT_EQ(decoded.response.request_id, "id-1");
+      const std::string_view expected_type = d == Dialect::anthropic ? "refusal"
+                                             : d == Dialect::gemini  ? "SAFETY"
+                                                                     : "content_filter";
+      EXPECT_EQ(decoded.error_type, expected_type);
+    }
+  }
 }
 
 TEST(GeminiDecode, MissingPartsOrCandidatesAreRetryable) {

@@ -80,6 +80,84 @@ TEST(MinuteLimiter, ZeroMeansOff) {
     EXPECT_TRUE(off.acquire(0, 1'000'000).allowed);
 }
 
+TEST(MinuteLimiter, DefaultWindowIsAMinuteOfUnits) {
+  mock::MinuteLimiter limiter(600);
+  EXPECT_EQ(limiter.window_ns(), mock::MinuteLimiter::kMinuteNs);
+  EXPECT_EQ(limiter.capacity(), 600u);
+}
+
+TEST(MinuteLimiter, AShortWindowRefusesABurstButKeepsTheLongRunRate) {
+  // 600 per minute = 10 per second; a one-second window holds 10.
+  mock::MinuteLimiter limiter(600, kSecond);
+  EXPECT_EQ(limiter.capacity(), 10u);
+  const std::int64_t t0 = 3 * kSecond;
+  for (int i = 0; i < 10; ++i) {
+    const auto r = limiter.acquire(t0, 1);
+    ASSERT_TRUE(r.allowed) << i;
+    EXPECT_EQ(r.remaining, static_cast<std::uint64_t>(9 - i));
+    EXPECT_EQ(r.reset_ns, (i + 1) * kSecond / 10);  // until the bucket is full again
+  }
+  const auto refused = limiter.acquire(t0, 1);
+  EXPECT_FALSE(refused.allowed);
+  EXPECT_FALSE(refused.too_large);
+  EXPECT_EQ(refused.remaining, 0u);
+  EXPECT_EQ(refused.reset_ns, kSecond);               // a full window's worth to refill
+  EXPECT_EQ(refused.retry_after_ns, kSecond / 10);    // one unit refills in 100 ms
+  // Truthful: exactly at the Retry-After instant one request fits, and only one.
+  EXPECT_FALSE(limiter.acquire(t0 + kSecond / 10 - 1, 1).allowed);
+  EXPECT_TRUE(limiter.acquire(t0 + kSecond / 10, 1).allowed);
+  EXPECT_FALSE(limiter.acquire(t0 + kSecond / 10, 1).allowed);
+  // The long-run rate is still 600 per minute: a client sending as fast as it is allowed,
+  // every 10 ms for a minute, gets the 10 of the full bucket plus 600 refilled.
+  mock::MinuteLimiter paced(600, kSecond);
+  std::uint64_t admitted = 0;
+  for (std::int64_t t = 0; t <= 60 * kSecond; t += kSecond / 100)
+    admitted += paced.acquire(t, 1).allowed;
+  EXPECT_EQ(admitted, 610u);
+  // A minute's idle refills only the window's worth.
+  EXPECT_EQ(limiter.state(t0 + 600 * kSecond).remaining, 10u);
+}
+
+TEST(MinuteLimiter, TokenWindowAdmitsAFullBucketsWorthAndABigRequestOnlyWhenFull) {
+  // 60,000 tokens per minute = 1,000 per second; a 500 ms window holds 500.
+  mock::MinuteLimiter tokens(60'000, kSecond / 2);
+  EXPECT_EQ(tokens.capacity(), 500u);
+  EXPECT_TRUE(tokens.acquire(0, 300).allowed);
+  const auto refused = tokens.acquire(0, 300);
+  EXPECT_FALSE(refused.allowed);
+  EXPECT_EQ(refused.remaining, 200u);
+  EXPECT_EQ(refused.retry_after_ns, kSecond / 10);  // 100 more tokens at 1,000/s
+  EXPECT_TRUE(tokens.acquire(kSecond / 10, 300).allowed);
+  // 2,000 tokens exceed the bucket (500) but not the minute (60,000): admitted once the
+  // bucket is full, leaving it in debt, so the long-run rate holds.
+  const auto big_refused = tokens.acquire(kSecond / 5, 2000);
+  EXPECT_FALSE(big_refused.allowed);
+  EXPECT_FALSE(big_refused.too_large);
+  EXPECT_EQ(big_refused.retry_after_ns, big_refused.reset_ns);  // until full
+  const std::int64_t full_at = kSecond / 5 + big_refused.reset_ns;
+  EXPECT_EQ(full_at, kSecond / 2 + kSecond / 10);  // 600 tokens charged at t = 0.1 s
+  EXPECT_FALSE(tokens.acquire(full_at - 1, 2000).allowed);
+  const auto big = tokens.acquire(full_at, 2000);
+  EXPECT_TRUE(big.allowed);
+  EXPECT_EQ(big.remaining, 0u);
+  EXPECT_EQ(big.reset_ns, 2 * kSecond);  // the debt takes two seconds to repay
+  EXPECT_FALSE(tokens.acquire(full_at + kSecond, 1).allowed);
+  // More than the per-minute limit never fits.
+  EXPECT_TRUE(tokens.acquire(full_at + 100 * kSecond, 60'001).too_large);
+}
+
+TEST(MinuteLimiter, AWindowShorterThanOneUnitHoldsOneUnit) {
+  // 30 per minute: one unit refills every 2 s, longer than a 1 s window.
+  mock::MinuteLimiter limiter(30, kSecond);
+  EXPECT_EQ(limiter.window_ns(), 2 * kSecond);
+  EXPECT_EQ(limiter.capacity(), 1u);
+  EXPECT_TRUE(limiter.acquire(0, 1).allowed);
+  const auto refused = limiter.acquire(0, 1);
+  EXPECT_FALSE(refused.allowed);
+  EXPECT_EQ(refused.retry_after_ns, 2 * kSecond);
+  EXPECT_TRUE(limiter.acquire(2 * kSecond, 1).allowed);
+}
+
 // --- formats ----------------------------------------------------------------------------------
 
 TEST(MockWire, GoDurationsAsOpenAiWritesThem) {
@@ -268,6 +346,56 @@ TEST(MockWire, SuccessBodiesAreValidJsonWithEscapedText) {
   }
 }
 
+TEST(MockWire, RefusalBodiesInEachDialectsShape) {
+  mock::Completion c;
+  c.id = "id1";
+  c.created = 1;
+  c.model = "m";
+  c.text = "ignored";
+  c.prompt_tokens = 3;
+  c.completion_tokens = 4;
+  const auto body_of = [&](Dialect d, bool prompt_blocked) {
+    std::string body;
+    mock::write_refusal_body(body, d, c, prompt_blocked);
+    return body;
+  };
+  EXPECT_EQ(body_of(Dialect::openai, false),
+            R"({"id":"id1","object":"chat.completion","created":1,"model":"m","choices":[)"
+            R"({"index":0,"message":{"role":"assistant","content":null,"refusal":null},)"
+            R"("logprobs":null,"finish_reason":"content_filter"}],"usage":{"prompt_tokens":3,)"
+            R"("completion_tokens":0,"total_tokens":3},"system_fingerprint":"fp_emosweep_mock"})");
+  EXPECT_NE(body_of(Dialect::azure, false)
+                .find(R"("content_filter_results":{"violence":{"filtered":true,"severity":"high"}})"),
+            std::string::npos);
+  EXPECT_EQ(body_of(Dialect::anthropic, false),
+            R"({"id":"id1","type":"message","role":"assistant","model":"m","content":[],)"
+            R"("stop_reason":"refusal","stop_sequence":null,"usage":{"input_tokens":3,)"
+            R"("output_tokens":0}})");
+  const std::string prompt = body_of(Dialect::gemini, true);
+  EXPECT_TRUE(prompt.starts_with(R"({"promptFeedback":{"blockReason":"SAFETY","safetyRatings":[)"
+                                 R"({"category":"HARM_CATEGORY_HARASSMENT","probability":"HIGH"},)"))
+      << prompt;
+  EXPECT_EQ(prompt.find("candidates"), std::string::npos);
+  EXPECT_TRUE(prompt.ends_with(R"("usageMetadata":{"promptTokenCount":3,"totalTokenCount":3},)"
+                               R"("modelVersion":"m","responseId":"id1"})"))
+      << prompt;
+  const std::string candidate = body_of(Dialect::gemini, false);
+  EXPECT_TRUE(candidate.starts_with(R"({"candidates":[{"finishReason":"SAFETY","index":0,)"
+                                    R"("safetyRatings":[{"category":"HARM_CATEGORY_HARASSMENT",)"
+                                    R"("probability":"HIGH","blocked":true},)"))
+      << candidate;
+  EXPECT_EQ(candidate.find("\"content\""), std::string::npos);
+  EXPECT_EQ(candidate.find("ignored"), std::string::npos);
+  for (Dialect d : {Dialect::openai, Dialect::azure, Dialect::anthropic, Dialect::gemini}) {
+    for (bool blocked : {false, true}) {
+      simdjson::dom::parser parser;
+      simdjson::dom::element root;
+      const std::string body = body_of(d, blocked);
+      EXPECT_EQ(parser.parse(body).get(root), simdjson::SUCCESS) << body;
+    }
+  }
+}
+
 TEST(MockWire, ErrorBodiesInEachDialectsShape) {
   std::string body;
   mock::write_error_body(body, Dialect::openai, mock::ErrorKind::quota, {});
@@ -439,13 +567,15 @@ TEST(MockOptions, ParsesLatency) {
 }
 
 TEST(MockOptions, ParsesFaults) {
-  const auto rates =
-      parse_faults("500=0.05, 503=0.02,529=0.01,drop=0.01,malformed=0.01,slow=0.01,quota=0");
+  const auto rates = parse_faults(
+      "500=0.05, 503=0.02,529=0.01,drop=0.01,malformed=0.01,slow=0.01,quota=0,safety=0.03");
   EXPECT_DOUBLE_EQ(rates[FaultKind::http500], 0.05);
   EXPECT_DOUBLE_EQ(rates[FaultKind::http503], 0.02);
   EXPECT_DOUBLE_EQ(rates[FaultKind::drop], 0.01);
   EXPECT_DOUBLE_EQ(rates[FaultKind::quota], 0);
-  EXPECT_NEAR(rates.total(), 0.11, 1e-12);
+  EXPECT_DOUBLE_EQ(rates[FaultKind::safety], 0.03);
+  EXPECT_EQ(to_string(FaultKind::safety), "safety");
+  EXPECT_NEAR(rates.total(), 0.14, 1e-12);
   EXPECT_EQ(parse_faults("").total(), 0);
   EXPECT_TRUE(error_of([] { parse_faults("501=0.1"); }).starts_with("--fault: '501=0.1'"));
   EXPECT_TRUE(error_of([] { parse_faults("drop"); }).starts_with("--fault: "));
@@ -465,6 +595,14 @@ TEST(MockOptions, ParsesDialectsAndValidatesTheRest) {
   o = MockOptions{};
   o.slow_body = std::chrono::milliseconds(-1);
   EXPECT_TRUE(error_of([&] { validate(o); }).starts_with("--slow-ms"));
+  o = MockOptions{};
+  EXPECT_EQ(o.rate_window, std::chrono::milliseconds(60000));
+  for (long long bad : {0LL, -5LL, 60001LL}) {
+    o.rate_window = std::chrono::milliseconds(bad);
+    EXPECT_EQ(error_of([&] { validate(o); }), "--rate-window-ms: must be from 1 to 60000") << bad;
+  }
+  o.rate_window = std::chrono::milliseconds(1);
+  EXPECT_EQ(error_of([&] { validate(o); }), "no error");
 }
 
 }  // namespace

@@ -406,6 +406,70 @@ TEST(MockServer, TokensPerMinuteChargePromptPlusMaxTokens) {
   EXPECT_EQ(fetch(mock.port(), "POST", kOpenAi, openai_body("m", "p", 50)).status, 200u);
 }
 
+TEST(MockServer, AShortRateWindowRefusesABurstWithTruthfulHeaders) {
+  MockOptions o = base_options();
+  o.rpm = 600;  // 10 per second
+  o.rate_window = 1000ms;  // the bucket holds 10
+  Running mock(o);
+  Client c(mock.port());
+  const auto start = std::chrono::steady_clock::now();
+  int ok = 0;
+  Reply first_429;
+  for (int i = 0; i < 40; ++i) {
+    const Reply r = c.post(kOpenAi, openai_body("gpt-4o", "burst " + std::to_string(i)));
+    ASSERT_FALSE(r.error);
+    EXPECT_EQ(r.header("x-ratelimit-limit-requests"), "600");  // the per-minute figure
+    EXPECT_LE(std::stoul(r.header("x-ratelimit-remaining-requests")), 10u);
+    if (r.status == 200) {
+      ++ok;
+    } else {
+      ASSERT_EQ(r.status, 429u) << r.body;
+      if (first_429.status == 0) first_429 = r;
+    }
+  }
+  const auto elapsed = std::chrono::steady_clock::now() - start;
+  // The bucket of 10 plus what refilled (one per 100 ms) while the burst ran.
+  EXPECT_GE(ok, 10);
+  EXPECT_LE(ok, 10 + static_cast<int>(elapsed / 100ms) + 1);
+  ASSERT_EQ(first_429.status, 429u);
+  EXPECT_EQ(first_429.header("x-ratelimit-remaining-requests"), "0");
+  EXPECT_EQ(first_429.header("retry-after"), "1");  // whole seconds, rounded up
+  const unsigned long retry_ms = std::stoul(first_429.header("retry-after-ms"));
+  EXPECT_GE(retry_ms, 1u);
+  EXPECT_LE(retry_ms, 100u);  // one request refills in 100 ms
+  // Until the bucket is full: at most the window, not a minute.
+  const std::string reset = first_429.header("x-ratelimit-reset-requests");
+  EXPECT_TRUE(reset.ends_with("ms") || reset == "1s") << reset;
+  const std::string message(Json(first_429.body).root.at_pointer("/error/message").get_string().value());
+  EXPECT_NE(message.find("Limit 600, Used 10, Requested 1"), std::string::npos) << message;
+  // Truthful Retry-After: waiting it is enough.
+  const Reply last = c.post(kOpenAi, openai_body("gpt-4o", "burst 39"));
+  if (last.status == 429) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(std::stoul(last.header("retry-after-ms"))));
+    const Reply after = c.post(kOpenAi, openai_body("gpt-4o", "after"));
+    EXPECT_EQ(after.status, 200u) << after.body;
+  }
+
+  // Tokens: 6,000 per minute = 100 per second; a 5 s window holds 500, and each request
+  // charges its prompt plus max_tokens 256.
+  MockOptions t = base_options();
+  t.tpm = 6000;
+  t.rate_window = 5000ms;
+  Running tokens(t);
+  const Reply a1 =
+      fetch(tokens.port(), "POST", kAnthropic, anthropic_body("c", "p"), anthropic_headers());
+  EXPECT_EQ(a1.status, 200u) << a1.body;
+  EXPECT_EQ(a1.header("anthropic-ratelimit-tokens-limit"), "6000");
+  const unsigned long left = std::stoul(a1.header("anthropic-ratelimit-tokens-remaining"));
+  EXPECT_LT(left, 500u - 256u);
+  const Reply a2 =
+      fetch(tokens.port(), "POST", kAnthropic, anthropic_body("c", "p"), anthropic_headers());
+  EXPECT_EQ(a2.status, 429u) << a2.body;
+  EXPECT_EQ(str(Json(a2.body).root["error"].value(), "type"), "rate_limit_error");
+  // About 20 tokens short at 100 per second: well under the window.
+  EXPECT_EQ(a2.header("retry-after"), "1");
+}
+
 // --- faults -----------------------------------------------------------------------------------
 
 MockOptions fault_options(FaultKind kind) {
@@ -468,6 +532,54 @@ TEST(MockServer, EveryErrorFaultInEachDialectsShape) {
     }
     EXPECT_EQ(stat(mock.server.stats_json(true), "/faults/" + std::string(to_string(c.fault))), 1u);
   }
+}
+
+TEST(MockServer, SafetyIsA200RefusalInEachDialectsShape) {
+  Running mock(fault_options(FaultKind::safety));
+  const Reply o = fetch(mock.port(), "POST", kOpenAi, openai_body("m", "p"));
+  ASSERT_EQ(o.status, 200u) << o.body;
+  Json jo(o.body);
+  simdjson::dom::element choice = jo.root.at_pointer("/choices/0").value();
+  EXPECT_EQ(str(choice, "finish_reason"), "content_filter");
+  EXPECT_TRUE(is_null(choice["message"].value(), "content")) << o.body;
+  EXPECT_EQ(num(jo.root["usage"].value(), "completion_tokens"), 0u);
+
+  const Reply az = fetch(mock.port(), "POST",
+                         "/openai/deployments/d/chat/completions?api-version=2024-06-01",
+                         openai_body("m", "p"));
+  ASSERT_EQ(az.status, 200u) << az.body;
+  EXPECT_TRUE(Json(az.body).root.at_pointer("/choices/0/content_filter_results/violence/filtered")
+                  .get_bool()
+                  .value());
+
+  const Reply a =
+      fetch(mock.port(), "POST", kAnthropic, anthropic_body("m", "p"), anthropic_headers());
+  ASSERT_EQ(a.status, 200u) << a.body;
+  Json ja(a.body);
+  EXPECT_EQ(str(ja.root, "stop_reason"), "refusal");
+  EXPECT_EQ(ja.root["content"].get_array().value().size(), 0u);
+
+  // Gemini: a blocked prompt or a blocked candidate, both seen over a few prompts.
+  int prompt_blocked = 0, candidate_blocked = 0;
+  for (int i = 0; i < 16; ++i) {
+    const Reply g = fetch(mock.port(), "POST", kGemini, gemini_body("p" + std::to_string(i)));
+    ASSERT_EQ(g.status, 200u) << g.body;
+    Json jg(g.body);
+    std::string_view reason;
+    if (jg.root.at_pointer("/promptFeedback/blockReason").get(reason) == simdjson::SUCCESS) {
+      EXPECT_EQ(reason, "SAFETY");
+      EXPECT_EQ(g.body.find("candidates"), std::string::npos) << g.body;
+      ++prompt_blocked;
+    } else {
+      EXPECT_EQ(str(jg.root.at_pointer("/candidates/0").value(), "finishReason"), "SAFETY");
+      EXPECT_EQ(g.body.find("\"parts\""), std::string::npos) << g.body;
+      ++candidate_blocked;
+    }
+  }
+  EXPECT_GT(prompt_blocked, 0);
+  EXPECT_GT(candidate_blocked, 0);
+  EXPECT_EQ(stat(mock.server.stats_json(true), "/faults/safety"), 19u);
+  EXPECT_EQ(stat(mock.server.stats_json(true), "/responses_by_status/200"), 19u);
 }
 
 TEST(MockServer, DropClosesTheConnectionMidBody) {
