@@ -1,0 +1,265 @@
+#!/usr/bin/env python3
+"""Measurement half of bench/sweep_bench.sh: runs `emosweep run` and wrk against the nginx
+mocks that the shell script started, and prints each figure as a ratio measured in the same run.
+
+  a. cold sweep (cache writes on) req/s over wrk req/s, same server, same connection count;
+  b. 1,024 requests in flight against a 200 ms mock over Little's law (1024 / 0.2 s);
+  c. a fully cached replay in items/s (goal 200,000), with a time split by thread.
+
+The sweep's request phase is the window that run.json records (`started_at_ms`: the plan starts;
+the final `updated_at_ms`: outputs written); start-up (reading and validating the dataset, opening
+the cache) is reported apart. CPU times come from wait4() (whole process) and from polling
+/proc/PID/task/*/stat (per thread; a thread's last ~50 ms can be missed).
+"""
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import threading
+import time
+
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+def load():
+    with open("/proc/loadavg") as f:
+        return f.read().split()[0]
+
+
+def write_sweep(path, name, dataset, lexicon, base_url, concurrency, cache, out):
+    # One endpoint, one model, the paper's zero-shot prompt: one request per item.
+    with open(path, "w") as f:
+        f.write(f"""name: {name}
+dataset: {{ path: {dataset} }}
+lexicon: {lexicon}
+cache: {cache}
+output: {out}
+endpoints:
+  - name: nginx
+    dialect: openai
+    base_url: {base_url}
+    limits: {{ concurrency: {concurrency} }}
+    timeouts: {{ request: 30 }}
+models:
+  - name: bench-model
+    endpoint: nginx
+    model: gpt-4o-mini
+    params: {{ temperature: 0, max_tokens: 16 }}
+prompts:
+  - name: zero-shot
+    template: express-zero-shot
+""")
+
+
+class ThreadSampler:
+    """Polls /proc/PID/task/*/stat and keeps the last CPU time (user + system) of each thread."""
+
+    def __init__(self, pid):
+        self.pid = pid
+        self.threads = {}  # tid -> [comm, ticks]
+        self.stop = threading.Event()
+        self.worker = threading.Thread(target=self.run, daemon=True)
+        self.worker.start()
+
+    def run(self):
+        while not self.stop.is_set():
+            try:
+                tids = os.listdir(f"/proc/{self.pid}/task")
+            except OSError:
+                tids = []
+            for tid in tids:
+                try:
+                    with open(f"/proc/{self.pid}/task/{tid}/stat") as f:
+                        stat = f.read()
+                except OSError:
+                    continue
+                comm = stat[stat.index("(") + 1:stat.rindex(")")]
+                fields = stat[stat.rindex(")") + 2:].split()
+                self.threads[int(tid)] = [comm, int(fields[11]) + int(fields[12])]
+            self.stop.wait(0.05)
+
+    def finish(self):
+        self.stop.set()
+        self.worker.join()
+
+    def by_role(self, scorer_threads=1, io_threads=1):
+        """CPU seconds by role. Threads are told apart by creation order (run.hpp): main, the
+        cache's own threads, then scorer(s), cache writer, network thread(s), planner."""
+        tids = sorted(self.threads)
+        if not tids:
+            return {}
+        main = tids[0]
+        ours = [t for t in tids[1:] if not self.threads[t][0].startswith("rocksdb")]
+        roles = {"start-up + supervision (main)": self.threads[main][1]}
+        rocksdb = sum(self.threads[t][1] for t in tids[1:] if self.threads[t][0].startswith("rocksdb"))
+        names = ["scorer"] * scorer_threads + ["cache writer"] + ["network"] * io_threads + ["planner"]
+        tail = ours[-len(names):] if len(ours) >= len(names) else []
+        other = sum(self.threads[t][1] for t in ours if t not in tail)
+        for name, tid in zip(names, tail):
+            roles[name] = roles.get(name, 0) + self.threads[tid][1]
+        roles["rocksdb background"] = rocksdb
+        if other:
+            roles["other threads"] = other
+        return {k: v / CLK_TCK for k, v in roles.items()}
+
+
+def run_sweep(binary, sweep, sample_threads=False):
+    """Runs `emosweep run`; returns a dict of timings, counters and CPU."""
+    start = time.perf_counter()
+    proc = subprocess.Popen([binary, "run", sweep, "--metrics-addr", "off", "--progress", "none"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    sampler = ThreadSampler(proc.pid) if sample_threads else None
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - start
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    err = proc.stderr.read().decode(errors="replace")
+    proc.stderr.close()
+    if sampler:
+        sampler.finish()
+    if proc.returncode != 0:
+        sys.exit(f"sweep_bench: emosweep run {sweep} exited {proc.returncode}:\n{err}")
+    out_dir = os.path.join(os.path.dirname(sweep), "out-" + os.path.splitext(os.path.basename(sweep))[0])
+    with open(os.path.join(out_dir, "run.json")) as f:
+        run = json.load(f)
+    with open(os.path.join(out_dir, "summary.json")) as f:
+        summary = json.load(f)
+    phase = (run["updated_at_ms"] - run["started_at_ms"]) / 1000
+    return {
+        "wall": wall, "phase": phase, "startup": wall - phase,
+        "requests": run["requests_sent"], "replays": run["cache_replays"], "done": run["done"],
+        "failed": run["failed"], "retries": run["retries"], "stores": run["cache_stores"],
+        "rows": sum(s["rows"] for s in summary),
+        "cpu": usage.ru_utime + usage.ru_stime, "rss_mb": usage.ru_maxrss / 1024,
+        "threads": sampler.by_role() if sampler else {},
+    }
+
+
+def run_wrk(url, connections, duration, script, threads):
+    out = subprocess.run(["wrk", f"-t{threads}", f"-c{connections}", f"-d{duration}s", "-s", script, url],
+                         check=True, capture_output=True, text=True).stdout
+    if "Non-2xx" in out or "Socket errors" in out:
+        sys.exit(f"sweep_bench: wrk reported errors against {url}:\n{out}")
+    for line in out.splitlines():
+        if line.startswith("Requests/sec:"):
+            return float(line.split()[1])
+    sys.exit(f"sweep_bench: no Requests/sec in wrk's output:\n{out}")
+
+
+def fresh(*paths):
+    for p in paths:
+        shutil.rmtree(p, ignore_errors=True)
+
+
+def fmt_split(threads):
+    total = sum(threads.values())
+    return ", ".join(f"{k} {v:.2f} s ({100 * v / total:.0f} %)" for k, v in threads.items() if v > 0.005)
+
+
+def median_range(values, fmt="{:.2f}"):
+    return (fmt.format(statistics.median(values)) + " (" + fmt.format(min(values)) + "–" +
+            fmt.format(max(values)) + ")")
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--bin", required=True)
+    p.add_argument("--tmp", required=True)
+    p.add_argument("--lexicon", required=True)
+    p.add_argument("--instant-url", required=True, help="base_url of the instant mock (…/v1)")
+    p.add_argument("--slow-url", required=True, help="base_url of the 200 ms mock (…/v1)")
+    p.add_argument("--wrk-script", required=True)
+    p.add_argument("--connections", type=int, default=64)
+    p.add_argument("--inflight", type=int, default=1024)
+    p.add_argument("--latency", type=float, default=0.2)
+    p.add_argument("--rounds", type=int, default=3)
+    p.add_argument("--wrk-duration", type=int, default=10)
+    p.add_argument("--wrk-threads", type=int, default=1)
+    p.add_argument("--only", default="abc", help="which figures: any of a, b, c")
+    a = p.parse_args()
+    t = a.tmp
+    print(f"machine: {os.cpu_count()} cores, load average {' '.join(open('/proc/loadavg').read().split()[:3])}")
+    results = {}
+
+    if "a" in a.only:
+        sweep = os.path.join(t, "cold.yaml")
+        write_sweep(sweep, "bench-cold", os.path.join(t, "cold.csv"), a.lexicon, a.instant_url,
+                    a.connections, os.path.join(t, "cache-cold"), os.path.join(t, "out-cold"))
+        url = a.instant_url + "/chat/completions"
+        print(f"\n(a) cold sweep vs wrk: instant nginx mock, {a.connections} connections; wrk -t{a.wrk_threads} "
+              f"{a.wrk_duration}s, then the sweep (fresh cache, cache writes on); {a.rounds} rounds")
+        run_wrk(url, a.connections, 2, a.wrk_script, a.wrk_threads)  # warm-up
+        ratios, rps_list, wrk_list, cpu_list = [], [], [], []
+        for r in range(1, a.rounds + 1):
+            wrk_rps = run_wrk(url, a.connections, a.wrk_duration, a.wrk_script, a.wrk_threads)
+            fresh(os.path.join(t, "cache-cold"), os.path.join(t, "out-cold"))
+            s = run_sweep(a.bin, sweep, sample_threads=True)
+            if s["requests"] != s["done"] or s["failed"] or s["stores"] != s["requests"]:
+                sys.exit(f"sweep_bench: cold sweep did not send and store one request per item: {s}")
+            rps = s["requests"] / s["phase"]
+            cpu_us = s["cpu"] * 1e6 / s["requests"]
+            ratios.append(rps / wrk_rps)
+            rps_list.append(rps)
+            wrk_list.append(wrk_rps)
+            cpu_list.append(cpu_us)
+            print(f"  round {r}: wrk {wrk_rps:8.0f} req/s | sweep {s['requests']} requests in {s['phase']:.2f} s "
+                  f"(+{s['startup']:.2f} s start-up) = {rps:7.0f} req/s | ratio {rps / wrk_rps:.2f} | "
+                  f"CPU {cpu_us:.1f} µs/request, peak RSS {s['rss_mb']:.0f} MB | load {load()}")
+            print(f"           CPU by thread: {fmt_split(s['threads'])}")
+        results["a"] = ratios
+        print(f"  => cold sweep / wrk: median {median_range(ratios)}  (goal >= 0.5); "
+              f"sweep {median_range(rps_list, '{:.0f}')} req/s, wrk {median_range(wrk_list, '{:.0f}')} req/s, "
+              f"sweep CPU {median_range(cpu_list, '{:.1f}')} µs/request")
+
+    if "b" in a.only:
+        sweep = os.path.join(t, "slow.yaml")
+        write_sweep(sweep, "bench-slow", os.path.join(t, "slow.csv"), a.lexicon, a.slow_url, a.inflight,
+                    os.path.join(t, "cache-slow"), os.path.join(t, "out-slow"))
+        ideal = a.inflight / a.latency
+        print(f"\n(b) {a.inflight} in flight against a {a.latency * 1000:.0f} ms nginx mock: Little's law "
+              f"{a.inflight} / {a.latency} s = {ideal:.0f} req/s; {a.rounds} rounds")
+        ratios = []
+        for r in range(1, a.rounds + 1):
+            fresh(os.path.join(t, "cache-slow"), os.path.join(t, "out-slow"))
+            s = run_sweep(a.bin, sweep, sample_threads=True)
+            if s["requests"] != s["done"] or s["failed"]:
+                sys.exit(f"sweep_bench: slow sweep had failures or retries: {s}")
+            rps = s["requests"] / s["phase"]
+            ratios.append(rps / ideal)
+            print(f"  round {r}: {s['requests']} requests in {s['phase']:.2f} s (+{s['startup']:.2f} s start-up) = "
+                  f"{rps:6.0f} req/s | ratio {rps / ideal:.3f} | CPU {s['cpu'] * 1e6 / s['requests']:.1f} µs/request, "
+                  f"peak RSS {s['rss_mb']:.0f} MB | load {load()}")
+        results["b"] = ratios
+        print(f"  => sweep / Little's law: median {median_range(ratios, '{:.3f}')}  (goal >= 0.95)")
+
+    if "c" in a.only:
+        sweep = os.path.join(t, "replay.yaml")
+        write_sweep(sweep, "bench-replay", os.path.join(t, "replay.csv"), a.lexicon, a.instant_url,
+                    max(a.connections, 256), os.path.join(t, "cache-replay"), os.path.join(t, "out-replay"))
+        fresh(os.path.join(t, "cache-replay"), os.path.join(t, "out-replay"))
+        fill = run_sweep(a.bin, sweep)
+        print(f"\n(c) fully cached replay: the cache filled by a cold run of {fill['requests']} requests "
+              f"({fill['wall']:.1f} s); then the same sweep again, {a.rounds} rounds")
+        rates = []
+        for r in range(1, a.rounds + 1):
+            s = run_sweep(a.bin, sweep, sample_threads=True)
+            if s["requests"] != 0 or s["replays"] != fill["requests"] or s["rows"] != fill["rows"]:
+                sys.exit(f"sweep_bench: the replay was not fully cached: {s}")
+            rate = s["replays"] / s["wall"]
+            rates.append(rate)
+            print(f"  round {r}: {s['replays']} items in {s['wall']:.2f} s = {rate:8.0f} items/s "
+                  f"({rate / 200000:.2f} x goal) | start-up {s['startup']:.2f} s, replay+scoring+writing "
+                  f"{s['phase']:.2f} s ({s['replays'] / s['phase']:.0f} items/s) | CPU {s['cpu']:.2f} s, peak RSS "
+                  f"{s['rss_mb']:.0f} MB | load {load()}")
+            print(f"           CPU by thread: {fmt_split(s['threads'])}")
+        results["c"] = rates
+        print(f"  => replay: median {median_range(rates, '{:.0f}')} items/s  "
+              f"(goal >= 200000: {statistics.median(rates) / 200000:.2f} x goal)")
+
+    print(f"\nload average after: {' '.join(open('/proc/loadavg').read().split()[:3])}")
+
+
+if __name__ == "__main__":
+    main()
