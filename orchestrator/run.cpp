@@ -146,7 +146,7 @@ class Runner {
     id.request = job->request;
     id.template_version = std::move(p.template_version);
     id.repeat = unit.repeat;
-    job->key = cache::cache_key(id);
+    job->key = key_builder_(id);
     job->key_hex = cache::key_to_hex(job->key);
     job->estimated_prompt_tokens = v.estimate_prompt_tokens(*unit.item);
     const std::uint64_t max_tokens = static_cast<std::uint64_t>(m.params.max_tokens.value_or(
@@ -605,6 +605,9 @@ class Runner {
   std::unique_ptr<ItemSelection> selection_;
   std::string run_id_;
   std::unique_ptr<cache::Store> store_;
+  // Jobs are prepared by one thread at a time (the planner, or the dry run): one reusable
+  // hashing context.
+  mutable cache::KeyBuilder key_builder_;
   std::unique_ptr<metrics::SweepMetrics> metrics_;
   std::unique_ptr<metrics::MetricsServer> metrics_server_;
   std::map<std::size_t, std::unique_ptr<providers::MockServer>> mocks_;
