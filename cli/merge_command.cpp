@@ -5,8 +5,8 @@
 #include <string>
 #include <vector>
 
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
+#include <CLI/CLI.hpp>
 
 #include "cli/commands.hpp"
 #include "express/task.hpp"
@@ -17,7 +17,8 @@ namespace emosweep::cli {
 void add_merge_command(CLI::App& app, Action& action) {
   auto options = std::make_shared<orchestrator::MergeOptions>();
   auto* cmd = app.add_subcommand(
-      "merge", "Merge shard outputs (emosweep run --shard I/N) into one run directory and one cache");
+      "merge",
+      "Merge shard outputs (emosweep run --shard I/N) into one run directory and one cache");
   cmd->add_option("OUT_DIR", options->shard_dirs, "The shards' output directories")->required();
   cmd->add_option("--out", options->out_dir, "The merged run directory")->required();
   cmd->add_option("--cache", options->cache_dir, "The merged cache (default: MERGED/cache)");
@@ -28,10 +29,12 @@ void add_merge_command(CLI::App& app, Action& action) {
       const auto r = orchestrator::merge_runs(*options, [](const orchestrator::SweepConfig& c) {
         return std::make_unique<express::ExpressTask>(c.dataset.path, c.lexicon);
       });
-      for (const auto& w : r.warnings) fmt::print(stderr, "emosweep: warning: {}\n", w);
-      fmt::print("merged {} shard(s) into {}: {} row(s), {} failed; {} cache entries copied into {}\n",
-                 options->shard_dirs.size(), options->out_dir, r.rows, r.failed, r.cache_entries_copied,
-                 r.cache_dir);
+      for (const auto& w : r.warnings)
+        fmt::print(stderr, "emosweep: warning: {}\n", w);
+      fmt::print(
+          "merged {} shard(s) into {}: {} row(s), {} failed; {} cache entries copied into {}\n",
+          options->shard_dirs.size(), options->out_dir, r.rows, r.failed, r.cache_entries_copied,
+          r.cache_dir);
       return 0;
     };
   });

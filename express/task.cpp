@@ -216,7 +216,8 @@ std::size_t parse_count(const std::map<std::string, std::string>& options, const
 // The inverse of ExpressVariant::bits: ten '0'/'1' characters, dimension 0 first.
 EmotionVector vector_from_bits(std::string_view bits, std::string_view key) {
   if (bits.size() != kDimensionCount)
-    throw InputError(fmt::format("'{}' must have {} characters, got '{}'", key, kDimensionCount, bits));
+    throw InputError(
+        fmt::format("'{}' must have {} characters, got '{}'", key, kDimensionCount, bits));
   EmotionVector v = 0;
   for (std::size_t d = 0; d < kDimensionCount; ++d) {
     if (bits[d] == '1') {
@@ -313,17 +314,21 @@ void ExpressTask::accumulate_row(const simdjson::dom::object& row,
     std::string_view word;
     if (e.get(word) != simdjson::SUCCESS) throw InputError("'labels' must hold strings");
     const auto id = labels_.find(word);
-    if (!id) throw InputError(fmt::format("gold label '{}' is not in the dataset {}", word, dataset_path_));
+    if (!id)
+      throw InputError(
+          fmt::format("gold label '{}' is not in the dataset {}", word, dataset_path_));
     gold.push_back({std::string(word), 0, *id});
   }
   if (!valid) {
     acc.add_segment(gold.size(), false);
-    for (const auto& g : gold) acc.add_invalid_mask(g);
+    for (const auto& g : gold)
+      acc.add_invalid_mask(g);
     return;
   }
   const auto masks = row_field<simdjson::dom::array>(row, "masks");
   if (masks.size() != gold.size())
-    throw InputError(fmt::format("'masks' has {} entries for {} labels", masks.size(), gold.size()));
+    throw InputError(
+        fmt::format("'masks' has {} entries for {} labels", masks.size(), gold.size()));
   // Check every mask before adding any, so that a bad row leaves the aggregate untouched.
   std::vector<MaskScore> scores;
   scores.reserve(gold.size());
@@ -335,16 +340,20 @@ void ExpressTask::accumulate_row(const simdjson::dom::object& row,
     if (row_field<std::string_view>(m, "gold") != g.word)
       throw InputError(fmt::format("masks[{}].gold differs from labels[{}]", i - 1, i - 1));
     g.vector = vector_from_bits(row_field<std::string_view>(m, "gold_vector"), "gold_vector");
-    const EmotionVector pv = vector_from_bits(row_field<std::string_view>(m, "predicted_vector"), "predicted_vector");
+    const EmotionVector pv =
+        vector_from_bits(row_field<std::string_view>(m, "predicted_vector"), "predicted_vector");
     const MaskScore s = score_mask(g, row_field<std::string_view>(m, "predicted"), pv);
     // The stored judgements must be the ones the vectors and words imply.
-    if (s.label_match != row_field<bool>(m, "label_match") || s.vector_match != row_field<bool>(m, "vector_match") ||
+    if (s.label_match != row_field<bool>(m, "label_match") ||
+        s.vector_match != row_field<bool>(m, "vector_match") ||
         s.agree != row_field<std::uint64_t>(m, "agree"))
-      throw InputError(fmt::format("masks[{}]: label_match, vector_match or agree contradict the words and vectors", i - 1));
+      throw InputError(fmt::format(
+          "masks[{}]: label_match, vector_match or agree contradict the words and vectors", i - 1));
     scores.push_back(s);
   }
   acc.add_segment(gold.size(), true);
-  for (std::size_t k = 0; k < gold.size(); ++k) acc.add_mask(gold[k], scores[k]);
+  for (std::size_t k = 0; k < gold.size(); ++k)
+    acc.add_mask(gold[k], scores[k]);
 }
 
 void ExpressAggregate::merge(const orchestrator::Aggregate& other) {

@@ -10,6 +10,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include "core/error.hpp"
+#include "providers/dialect.hpp"
 
 namespace emosweep::orchestrator {
 
@@ -436,6 +437,23 @@ SweepConfig load_sweep(const std::string& path, bool resolve_keys) {
     for (const auto& m : missing) list += (list.empty() ? "" : ", ") + m;
     r.fail(first_missing, first_path,
            fmt::format("environment variable{} not set: {}", missing.size() > 1 ? "s" : "", list));
+  }
+  // What the codecs would refuse at request time (control characters in keys or headers, a
+  // base_url with a query...) is refused now, before anything is sent.
+  for (std::size_t i = 0; i < c.endpoints.size(); ++i) {
+    const auto& e = c.endpoints[i];
+    providers::EndpointSettings settings;
+    settings.dialect = e.dialect;
+    settings.base_url = e.mock ? "http://127.0.0.1/" : e.base_url;
+    settings.api_key = e.api_key;
+    if (!e.api_version.empty()) settings.api_version = e.api_version;
+    settings.extra_headers = e.headers;
+    const auto node = eps[i];
+    try {
+      providers::validate_endpoint_settings(settings);
+    } catch (const InputError& err) {
+      r.fail(node, where("endpoints", i), err.what());
+    }
   }
   return c;
 }

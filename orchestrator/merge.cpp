@@ -66,8 +66,8 @@ struct ShardInput {
   std::vector<SummaryEntry> configs;
   // run.json counters of the shard's own run, summed into the merged run.json.
   std::int64_t started_at_ms = 0;
-  std::uint64_t planned = 0, requests_sent = 0, cache_replays = 0, cache_stores = 0, rate_limited = 0,
-                retries = 0, dropped = 0;
+  std::uint64_t planned = 0, requests_sent = 0, cache_replays = 0, cache_stores = 0,
+                rate_limited = 0, retries = 0, dropped = 0;
   double spent_usd = 0;
 };
 
@@ -78,20 +78,24 @@ struct Counters {
   std::uint64_t prompt_tokens = 0, completion_tokens = 0;
 };
 
-std::string file_in(const std::string& dir, const char* name) { return (fs::path(dir) / name).string(); }
+std::string file_in(const std::string& dir, const char* name) {
+  return (fs::path(dir) / name).string();
+}
 
 simdjson::dom::element parse_json_file(simdjson::dom::parser& parser, const std::string& path) {
   if (!fs::exists(path)) throw InputError(fmt::format("{}: missing", path));
   const std::string text = read_file(path);
   simdjson::dom::element doc;
-  if (parser.parse(text).get(doc) != simdjson::SUCCESS) throw InputError(fmt::format("{}: not valid JSON", path));
+  if (parser.parse(text).get(doc) != simdjson::SUCCESS)
+    throw InputError(fmt::format("{}: not valid JSON", path));
   return doc;
 }
 
 template <typename T>
 T require(simdjson::dom::object o, std::string_view key, const std::string& where) {
   T value{};
-  if (o[key].get(value) != simdjson::SUCCESS) throw InputError(fmt::format("{}: missing or mistyped '{}'", where, key));
+  if (o[key].get(value) != simdjson::SUCCESS)
+    throw InputError(fmt::format("{}: missing or mistyped '{}'", where, key));
   return value;
 }
 
@@ -102,7 +106,8 @@ T optional_field(simdjson::dom::object o, std::string_view key, T fallback) {
 }
 
 ShardInput read_shard(const std::string& dir) {
-  if (!fs::is_directory(dir)) throw InputError(fmt::format("{}: not a directory (a shard's output directory)", dir));
+  if (!fs::is_directory(dir))
+    throw InputError(fmt::format("{}: not a directory (a shard's output directory)", dir));
   ShardInput s;
   s.dir = dir;
   simdjson::dom::parser parser;
@@ -113,9 +118,11 @@ ShardInput read_shard(const std::string& dir) {
       throw InputError(fmt::format("{}: not a JSON object", path));
     s.status = std::string(require<std::string_view>(run, "status", path));
     if (s.status == "merged")
-      throw InputError(fmt::format("{}: already a merged output; merge the shard directories instead", dir));
+      throw InputError(
+          fmt::format("{}: already a merged output; merge the shard directories instead", dir));
     if (s.status == "running")
-      throw InputError(fmt::format("{}: the shard has not finished (run.json status 'running'); rerun it to complete", dir));
+      throw InputError(fmt::format(
+          "{}: the shard has not finished (run.json status 'running'); rerun it to complete", dir));
     s.run_id = std::string(require<std::string_view>(run, "run_id", path));
     s.name = std::string(require<std::string_view>(run, "name", path));
     s.sweep = std::string(optional_field<std::string_view>(run, "sweep", ""));
@@ -162,9 +169,14 @@ ShardInput read_shard(const std::string& dir) {
   return s;
 }
 
-bool same_path(const std::string& a, const std::string& b) {
+fs::path normalised(const std::string& path) {
   std::error_code ec;
-  return fs::weakly_canonical(a, ec) == fs::weakly_canonical(b, ec);
+  fs::path p = fs::weakly_canonical(path, ec);
+  return ec ? fs::absolute(path).lexically_normal() : p;
+}
+
+bool same_path(const std::string& a, const std::string& b) {
+  return normalised(a) == normalised(b);
 }
 
 // Shards of one sweep: same name, the same model × variant list with the same prices, the
@@ -174,28 +186,33 @@ void check_compatible(const std::vector<ShardInput>& shards, const std::string& 
   std::map<std::uint32_t, const ShardInput*> seen;
   for (const auto& s : shards) {
     if (same_path(s.dir, out_dir))
-      throw InputError(fmt::format("{}: the merged output must not be one of the shard directories", s.dir));
+      throw InputError(
+          fmt::format("{}: the merged output must not be one of the shard directories", s.dir));
     if (s.name != first.name)
-      throw InputError(fmt::format("{}: a different sweep: '{}', while {} is '{}'", s.dir, s.name, first.dir, first.name));
+      throw InputError(fmt::format("{}: a different sweep: '{}', while {} is '{}'", s.dir, s.name,
+                                   first.dir, first.name));
     if (s.configs.size() != first.configs.size())
-      throw InputError(fmt::format("{}: a different sweep: {} model × variant configs, while {} has {}", s.dir,
-                                   s.configs.size(), first.dir, first.configs.size()));
+      throw InputError(
+          fmt::format("{}: a different sweep: {} model × variant configs, while {} has {}", s.dir,
+                      s.configs.size(), first.dir, first.configs.size()));
     for (std::size_t i = 0; i < s.configs.size(); ++i) {
       const auto &a = s.configs[i], &b = first.configs[i];
       if (a.model != b.model || a.variant != b.variant)
-        throw InputError(fmt::format("{}: a different sweep: config {} is {}/{}, while {} has {}/{}", s.dir, i,
-                                     a.model, a.variant, first.dir, b.model, b.variant));
+        throw InputError(
+            fmt::format("{}: a different sweep: config {} is {}/{}, while {} has {}/{}", s.dir, i,
+                        a.model, a.variant, first.dir, b.model, b.variant));
       if (a.price_prompt != b.price_prompt || a.price_completion != b.price_completion)
-        throw InputError(fmt::format("{}: a different sweep: the prices of {}/{} differ from {}'s", s.dir, a.model,
-                                     a.variant, first.dir));
+        throw InputError(fmt::format("{}: a different sweep: the prices of {}/{} differ from {}'s",
+                                     s.dir, a.model, a.variant, first.dir));
     }
     if (s.shard.count != first.shard.count)
-      throw InputError(fmt::format("{}: shard {}/{}, while {} is {}/{}: shards of different N overlap", s.dir,
-                                   s.shard.index, s.shard.count, first.dir, first.shard.index, first.shard.count));
+      throw InputError(fmt::format(
+          "{}: shard {}/{}, while {} is {}/{}: shards of different N overlap", s.dir, s.shard.index,
+          s.shard.count, first.dir, first.shard.index, first.shard.count));
     auto [it, inserted] = seen.emplace(s.shard.index, &s);
     if (!inserted)
-      throw InputError(fmt::format("{}: shard {}/{} again (also {}): shards overlap", s.dir, s.shard.index,
-                                   s.shard.count, it->second->dir));
+      throw InputError(fmt::format("{}: shard {}/{} again (also {}): shards overlap", s.dir,
+                                   s.shard.index, s.shard.count, it->second->dir));
   }
 }
 
@@ -205,7 +222,8 @@ class OutputFile {
  public:
   explicit OutputFile(std::string path) : path_(std::move(path)), temp_(path_ + ".merging") {
     fd_ = ::open(temp_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd_ < 0) throw std::runtime_error(fmt::format("{}: cannot write: {}", temp_, std::strerror(errno)));
+    if (fd_ < 0)
+      throw std::runtime_error(fmt::format("{}: cannot write: {}", temp_, std::strerror(errno)));
   }
   ~OutputFile() {
     if (fd_ >= 0) ::close(fd_);
@@ -220,7 +238,8 @@ class OutputFile {
   }
   void commit() {
     flush();
-    if (::fsync(fd_) != 0) throw std::runtime_error(fmt::format("{}: fsync failed: {}", temp_, std::strerror(errno)));
+    if (::fsync(fd_) != 0)
+      throw std::runtime_error(fmt::format("{}: fsync failed: {}", temp_, std::strerror(errno)));
     ::close(fd_);
     fd_ = -1;
     fs::rename(temp_, path_);
@@ -297,10 +316,12 @@ std::optional<std::string> shard_cache(const ShardInput& s, const std::string& d
 
 std::string merged_run_id(const std::vector<ShardInput>& shards) {
   std::vector<std::string> ids;
-  for (const auto& s : shards) ids.push_back(s.run_id);
+  for (const auto& s : shards)
+    ids.push_back(s.run_id);
   std::sort(ids.begin(), ids.end());
   std::string text = "emosweep-merge/1";
-  for (const auto& id : ids) text += "\n" + id;
+  for (const auto& id : ids)
+    text += "\n" + id;
   const auto digest = hash::sha256(text);
   return hash::to_hex(digest.data(), 8);
 }
@@ -310,30 +331,37 @@ class Merger {
   Merger(const MergeOptions& options, const TaskFactory& make_task) : options_(options) {
     if (options.shard_dirs.empty()) throw InputError("merge: no shard directories given");
     if (options.out_dir.empty()) throw InputError("merge: --out is required");
-    for (const auto& dir : options.shard_dirs) shards_.push_back(read_shard(dir));
+    for (const auto& dir : options.shard_dirs)
+      shards_.push_back(read_shard(dir));
     check_compatible(shards_, options.out_dir);
     const ShardInput& first = shards_.front();
 
     sweep_file_ = !options.sweep_file.empty() ? options.sweep_file : first.sweep;
     if (sweep_file_.empty())
-      throw InputError(fmt::format("{}: run.json names no sweep file (pass --sweep FILE)", file_in(first.dir, "run.json")));
+      throw InputError(fmt::format("{}: run.json names no sweep file (pass --sweep FILE)",
+                                   file_in(first.dir, "run.json")));
     if (!fs::exists(sweep_file_))
-      throw InputError(fmt::format("{}: the sweep file {} is not here (pass --sweep FILE)",
-                                   options.sweep_file.empty() ? file_in(first.dir, "run.json") : std::string("--sweep"),
-                                   sweep_file_));
+      throw InputError(fmt::format(
+          "{}: the sweep file {} is not here (pass --sweep FILE)",
+          options.sweep_file.empty() ? file_in(first.dir, "run.json") : std::string("--sweep"),
+          sweep_file_));
     config_ = load_sweep(sweep_file_, /*resolve_keys=*/false);
     if (config_.name != first.name)
-      throw InputError(fmt::format("{}: sweep '{}', but the shards ran '{}'", sweep_file_, config_.name, first.name));
+      throw InputError(fmt::format("{}: sweep '{}', but the shards ran '{}'", sweep_file_,
+                                   config_.name, first.name));
     std::size_t i = 0;
     for (const auto& m : config_.models) {
       for (const auto& v : config_.prompts) {
-        if (i >= first.configs.size() || first.configs[i].model != m.name || first.configs[i].variant != v.name)
-          throw InputError(fmt::format("{}: its models × prompts differ from {}'s summary.json", sweep_file_, first.dir));
+        if (i >= first.configs.size() || first.configs[i].model != m.name ||
+            first.configs[i].variant != v.name)
+          throw InputError(fmt::format("{}: its models × prompts differ from {}'s summary.json",
+                                       sweep_file_, first.dir));
         ++i;
       }
     }
     if (i != first.configs.size())
-      throw InputError(fmt::format("{}: its models × prompts differ from {}'s summary.json", sweep_file_, first.dir));
+      throw InputError(fmt::format("{}: its models × prompts differ from {}'s summary.json",
+                                   sweep_file_, first.dir));
     task_ = make_task(config_);
 
     for (std::size_t c = 0; c < first.configs.size(); ++c) {
@@ -342,7 +370,8 @@ class Merger {
     }
     counters_.resize(first.configs.size());
     for (const auto& s : shards_)
-      for (std::size_t c = 0; c < s.configs.size(); ++c) counters_[c].items_planned += s.configs[c].items_planned;
+      for (std::size_t c = 0; c < s.configs.size(); ++c)
+        counters_[c].items_planned += s.configs[c].items_planned;
   }
 
   MergeResult run() {
@@ -350,21 +379,26 @@ class Merger {
     warn_missing_shards();
     {
       OutputFile results(file_in(options_.out_dir, "results.jsonl"));
-      for (const auto& s : shards_) merge_results(s, results);
+      for (const auto& s : shards_)
+        merge_results(s, results);
       std::vector<std::unique_ptr<OutputFile>> predictions;
       for (const auto& c : shards_.front().configs) {
         auto out = std::make_unique<OutputFile>(
-            (fs::path(options_.out_dir) / "predictions" / predictions_file_name(c.model, c.variant)).string());
+            (fs::path(options_.out_dir) / "predictions" / predictions_file_name(c.model, c.variant))
+                .string());
         const std::string header = task_->predictions_csv_header();
         out->append(header);
         for (const auto& s : shards_)
-          append_predictions((fs::path(s.dir) / "predictions" / predictions_file_name(c.model, c.variant)).string(),
-                             header, *out);
+          append_predictions(
+              (fs::path(s.dir) / "predictions" / predictions_file_name(c.model, c.variant))
+                  .string(),
+              header, *out);
         predictions.push_back(std::move(out));
       }
       // Every input was read without error: replace the outputs.
       results.commit();
-      for (auto& p : predictions) p->commit();
+      for (auto& p : predictions)
+        p->commit();
     }
     write_file_atomic(file_in(options_.out_dir, "summary.json"), summary_json() + "\n");
     merge_caches();
@@ -373,22 +407,23 @@ class Merger {
   }
 
  private:
-  void warn(std::string message) { result_.warnings.push_back(std::move(message));
-  }
+  void warn(std::string message) { result_.warnings.push_back(std::move(message)); }
 
   void warn_missing_shards() {
     const std::uint32_t n = shards_.front().shard.count;
     std::set<std::uint32_t> present;
-    for (const auto& s : shards_) present.insert(s.shard.index);
+    for (const auto& s : shards_)
+      present.insert(s.shard.index);
     std::string missing;
     for (std::uint32_t i = 0; i < n; ++i)
       if (!present.count(i)) missing += fmt::format("{}{}/{}", missing.empty() ? "" : ", ", i, n);
     if (!missing.empty())
-      warn(fmt::format("merging {} of {} shards (missing {}): the result covers part of the sweep", present.size(), n,
-                       missing));
+      warn(fmt::format("merging {} of {} shards (missing {}): the result covers part of the sweep",
+                       present.size(), n, missing));
     for (const auto& s : shards_)
       if (s.status != "finished" && s.status != "finished_with_failures")
-        warn(fmt::format("{}: the shard's run ended with status '{}': its items may be incomplete", s.dir, s.status));
+        warn(fmt::format("{}: the shard's run ended with status '{}': its items may be incomplete",
+                         s.dir, s.status));
   }
 
   void merge_results(const ShardInput& s, OutputFile& out) {
@@ -411,12 +446,14 @@ class Merger {
       key.append(variant);
       const auto it = index_.find(key);
       if (it == index_.end())
-        throw InputError(fmt::format("{}: {}/{} is not a model × variant of the sweep", where(), model, variant));
+        throw InputError(fmt::format("{}: {}/{} is not a model × variant of the sweep", where(),
+                                     model, variant));
       const std::size_t c = it->second;
       // Shards partition items by this hash: a row of another shard means overlapping inputs.
       if (const auto owner = shard_of(item, s.shard.count); owner != s.shard.index)
-        throw InputError(fmt::format("{}: item '{}' belongs to shard {}/{}, not {}/{}: shards overlap", where(), item,
-                                     owner, s.shard.count, s.shard.index, s.shard.count));
+        throw InputError(
+            fmt::format("{}: item '{}' belongs to shard {}/{}, not {}/{}: shards overlap", where(),
+                        item, owner, s.shard.count, s.shard.index, s.shard.count));
       Counters& k = counters_[c];
       // The same rules as ScoringStage::process: failed rows count only as failed.
       if (outcome == "failed") {
@@ -448,9 +485,10 @@ class Merger {
     // A duplicated or truncated results file disagrees with the summary written with it.
     for (std::size_t c = 0; c < s.configs.size(); ++c) {
       if (rows[c] != s.configs[c].rows || failed[c] != s.configs[c].failed)
-        throw InputError(fmt::format("{}: {} scored and {} failed rows of {}/{}, but summary.json says {} and {}", path,
-                                     rows[c], failed[c], s.configs[c].model, s.configs[c].variant,
-                                     s.configs[c].rows, s.configs[c].failed));
+        throw InputError(fmt::format(
+            "{}: {} scored and {} failed rows of {}/{}, but summary.json says {} and {}", path,
+            rows[c], failed[c], s.configs[c].model, s.configs[c].variant, s.configs[c].rows,
+            s.configs[c].failed));
       result_.failed += failed[c];
     }
   }
@@ -474,8 +512,9 @@ class Merger {
       w.field("prompt_tokens", k.prompt_tokens);
       w.field("completion_tokens", k.completion_tokens);
       // From the token totals, as the run computes it (independent of row order).
-      const double cost = static_cast<double>(k.prompt_tokens) * configs[c].price_prompt / 1e6 +
-                          static_cast<double>(k.completion_tokens) * configs[c].price_completion / 1e6;
+      const double cost =
+          static_cast<double>(k.prompt_tokens) * configs[c].price_prompt / 1e6 +
+          static_cast<double>(k.completion_tokens) * configs[c].price_completion / 1e6;
       w.field("cost_usd", cost);
       w.field("price_prompt_per_mtok", configs[c].price_prompt);
       w.field("price_completion_per_mtok", configs[c].price_completion);
@@ -487,7 +526,8 @@ class Merger {
 
   void merge_caches() {
     const std::string destination =
-        fs::absolute(options_.cache_dir.empty() ? (fs::path(options_.out_dir) / "cache").string() : options_.cache_dir)
+        fs::absolute(options_.cache_dir.empty() ? (fs::path(options_.out_dir) / "cache").string()
+                                                : options_.cache_dir)
             .lexically_normal()
             .string();
     result_.cache_dir = destination;
@@ -503,8 +543,9 @@ class Merger {
         warn(fmt::format("{}: its cache {} is missing: not copied", s.dir, s.cache));
         continue;
       }
-      const bool duplicate = std::any_of(sources.begin(), sources.end(),
-                                         [&](const std::string& other) { return same_path(other, *found); });
+      const bool duplicate =
+          std::any_of(sources.begin(), sources.end(),
+                      [&](const std::string& other) { return same_path(other, *found); });
       if (!duplicate) sources.push_back(*found);
     }
     fs::create_directories(destination);
@@ -527,10 +568,12 @@ class Merger {
     w.field("cache", result_.cache_dir);
     w.field("status", "merged");
     std::int64_t started = 0;
-    std::uint64_t planned = 0, requests = 0, replays = 0, stores = 0, rate_limited = 0, retries = 0, dropped = 0;
+    std::uint64_t planned = 0, requests = 0, replays = 0, stores = 0, rate_limited = 0, retries = 0,
+                  dropped = 0;
     double spent = 0;
     for (const auto& s : shards_) {
-      if (s.started_at_ms > 0 && (started == 0 || s.started_at_ms < started)) started = s.started_at_ms;
+      if (s.started_at_ms > 0 && (started == 0 || s.started_at_ms < started))
+        started = s.started_at_ms;
       planned += s.planned;
       requests += s.requests_sent;
       replays += s.cache_replays;
@@ -565,7 +608,8 @@ class Merger {
     w.field("spent_usd", spent);
     w.field("cache_entries_copied", result_.cache_entries_copied);
     w.key("warnings").begin_array();
-    for (const auto& m : result_.warnings) w.value(m);
+    for (const auto& m : result_.warnings)
+      w.value(m);
     w.end_array();
     w.end_object();
     write_file_atomic(file_in(options_.out_dir, "run.json"), w.str() + "\n");

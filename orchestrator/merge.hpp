@@ -29,8 +29,9 @@ struct MergeResult {
   std::uint64_t rows = 0;    // results.jsonl lines written (failed rows included)
   std::uint64_t failed = 0;  // rows with outcome "failed"
   std::uint64_t cache_entries_copied = 0;
-  std::string cache_dir;              // absolute path of the merged cache
-  std::vector<std::string> warnings;  // one line each: missing caches, missing shards, unfinished shards
+  std::string cache_dir;  // absolute path of the merged cache
+  std::vector<std::string>
+      warnings;  // one line each: missing caches, missing shards, unfinished shards
 };
 
 // Merges; blocks on disk I/O (call from the main thread). Throws InputError naming the

@@ -98,8 +98,10 @@ class Task {
   // keys Variant::score wrote), exactly as score() left it, so that merged shards equal an
   // unsharded run (`emosweep merge`). Throws InputError naming the key at fault for a row it
   // cannot read (the caller adds file and line). Thread-safety: as score().
-  virtual void accumulate_row(const simdjson::dom::object& /*row*/, Aggregate& /*aggregate*/) const {
-    throw std::runtime_error(std::string(name()) + ": this task cannot rebuild scores from results rows");
+  virtual void accumulate_row(const simdjson::dom::object& /*row*/,
+                              Aggregate& /*aggregate*/) const {
+    throw std::runtime_error(std::string(name()) +
+                             ": this task cannot rebuild scores from results rows");
   }
 };
 

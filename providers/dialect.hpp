@@ -81,7 +81,8 @@ class DialectCodec {
   // then settings.extra_headers) and JSON body. Every string is escaped per RFC 8259 and
   // ill-formed UTF-8 is replaced with U+FFFD, so the body is always valid JSON. Throws
   // InputError (one line, naming the header) when a header name or value, or the API key,
-  // contains a control character such as CR or LF.
+  // contains a control character such as CR or LF; validate_endpoint_settings() checks the
+  // same before anything is sent.
   virtual HttpRequest encode(const ChatRequest& request,
                              const EndpointSettings& settings) const = 0;
 

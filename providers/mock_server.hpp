@@ -135,7 +135,7 @@ class MockServer {
 
   // What GET /stats returns (summary: without "per_prompt", as GET /stats?summary=1):
   // {"requests", "connections", "responses_by_status": {"200": n, ...}, "rate_limited",
-  //  "faults": {"500": n, ..., "quota": n}, "prompts", "max_per_prompt",
+  //  "faults": {"500": n, ..., "safety": n}, "prompts", "max_per_prompt",
   //  "per_prompt": {"<hex sha256 of model + '\n' + last user message>": n}}
   // "requests" and "responses_by_status" count every request but GET /health, GET /stats and
   // POST /stats/reset; "connections" counts accepted connections; "prompts" the distinct

@@ -167,9 +167,15 @@ std::optional<TimeOfDay> take_time_of_day(std::string_view& s) {
   return TimeOfDay{*h, *m, *sec};
 }
 
+constexpr int kMinYear = 1900;
+constexpr int kMaxYear = 2200;
+
 std::optional<SystemTime> make_time(int year, unsigned month, unsigned day, TimeOfDay t,
                                     nanoseconds fraction = nanoseconds(0),
                                     std::chrono::minutes offset = std::chrono::minutes(0)) {
+  // system_clock counts nanoseconds in 64 bits: years past 2262 would overflow (found by
+  // fuzzing), and no rate-limit hint is meant that far away or before 1900.
+  if (year < kMinYear || year > kMaxYear) return std::nullopt;
   const std::chrono::year_month_day ymd{std::chrono::year(year), std::chrono::month(month),
                                         std::chrono::day(day)};
   if (!ymd.ok()) return std::nullopt;

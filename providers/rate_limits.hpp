@@ -31,6 +31,8 @@ std::optional<std::chrono::milliseconds> parse_duration(std::string_view value);
 // An HTTP-date in any of the three forms RFC 9110 §5.6.7 requires recipients to accept:
 // IMF-fixdate ("Sun, 06 Nov 1994 08:49:37 GMT"), RFC 850 ("Sunday, 06-Nov-94 08:49:37 GMT",
 // two-digit years 70–99 → 19xx, else 20xx) and asctime ("Sun Nov  6 08:49:37 1994").
+// Here and in parse_rfc3339, years outside 1900–2200 give nullopt (a system_clock time point
+// cannot hold much more, and no provider means them).
 std::optional<SystemTime> parse_http_date(std::string_view value);
 
 // An RFC 3339 timestamp: "2024-05-01T12:00:30Z", fractional seconds of any length, a numeric

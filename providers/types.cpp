@@ -12,10 +12,14 @@ std::optional<Dialect> dialect_from_string(std::string_view name) {
 
 std::string_view to_string(Dialect d) {
   switch (d) {
-    case Dialect::openai: return "openai";
-    case Dialect::azure: return "azure";
-    case Dialect::anthropic: return "anthropic";
-    case Dialect::gemini: return "gemini";
+    case Dialect::openai:
+      return "openai";
+    case Dialect::azure:
+      return "azure";
+    case Dialect::anthropic:
+      return "anthropic";
+    case Dialect::gemini:
+      return "gemini";
   }
   return "unknown";
 }
@@ -28,13 +32,20 @@ std::optional<std::string_view> find_header(const Headers& headers, std::string_
 
 std::string_view to_string(Outcome o) {
   switch (o) {
-    case Outcome::ok: return "ok";
-    case Outcome::safety_blocked: return "safety_blocked";
-    case Outcome::rate_limited: return "rate_limited";
-    case Outcome::overloaded: return "overloaded";
-    case Outcome::retryable: return "retryable";
-    case Outcome::quota_exhausted: return "quota_exhausted";
-    case Outcome::permanent: return "permanent";
+    case Outcome::ok:
+      return "ok";
+    case Outcome::safety_blocked:
+      return "safety_blocked";
+    case Outcome::rate_limited:
+      return "rate_limited";
+    case Outcome::overloaded:
+      return "overloaded";
+    case Outcome::retryable:
+      return "retryable";
+    case Outcome::quota_exhausted:
+      return "quota_exhausted";
+    case Outcome::permanent:
+      return "permanent";
   }
   return "unknown";
 }

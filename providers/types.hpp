@@ -79,7 +79,7 @@ struct RateLimitInfo {
   std::optional<std::uint64_t> requests_limit, requests_remaining;
   std::optional<std::uint64_t> tokens_limit, tokens_remaining;
   std::optional<std::chrono::milliseconds> requests_reset, tokens_reset;  // from now
-  std::optional<std::chrono::milliseconds> retry_after;                  // from now
+  std::optional<std::chrono::milliseconds> retry_after;                   // from now
 };
 
 // One place decides what an outcome means for the scheduler.

@@ -4,26 +4,12 @@
 #include <fmt/format.h>
 
 #include "core/error.hpp"
+#include "core/text.hpp"
 #include "providers/dialect.hpp"
 #include "providers/dialects/common.hpp"
 #include "providers/http/url.hpp"
 
 namespace emosweep::providers {
-
-namespace {
-
-char lower(char c) {
-  return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
-}
-
-bool iequals_ascii(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i)
-    if (lower(a[i]) != lower(b[i])) return false;
-  return true;
-}
-
-}  // namespace
 
 void validate_endpoint_settings(const EndpointSettings& settings, std::string_view where) {
   const auto fail = [&](std::string_view message) {
@@ -40,7 +26,7 @@ void validate_endpoint_settings(const EndpointSettings& settings, std::string_vi
   for (const auto& [name, value] : settings.extra_headers) {
     if (auto problem = dialects::extra_header_problem(name, value)) fail(*problem);
     for (std::string_view managed : {"host", "content-length", "transfer-encoding"})
-      if (iequals_ascii(name, managed))
+      if (text::iequals_ascii(name, managed))
         fail(fmt::format("header '{}' is set by the HTTP client and cannot be configured", name));
   }
 }

@@ -42,8 +42,8 @@ MinuteLimiter::Result MinuteLimiter::acquire(std::int64_t now_ns, std::uint64_t 
       r.remaining = units_in(window_ns_ - (base - now_ns));
       r.reset_ns = base - now_ns;
       // Until it fits, or (a cost above the capacity) until the bucket is full.
-      r.retry_after_ns = too_large ? kMinuteNs
-                                   : base - now_ns - std::max<std::int64_t>(0, window_ns_ - charge);
+      r.retry_after_ns =
+          too_large ? kMinuteNs : base - now_ns - std::max<std::int64_t>(0, window_ns_ - charge);
       return r;
     }
     if (tat_.compare_exchange_weak(tat, next, std::memory_order_relaxed)) {

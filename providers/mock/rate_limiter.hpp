@@ -25,8 +25,8 @@ class MinuteLimiter {
   MinuteLimiter& operator=(const MinuteLimiter&) = delete;
 
   bool enabled() const { return limit_ != 0; }
-  std::uint64_t limit() const { return limit_; }            // per minute
-  std::int64_t window_ns() const { return window_ns_; }     // effective burst tolerance
+  std::uint64_t limit() const { return limit_; }                   // per minute
+  std::int64_t window_ns() const { return window_ns_; }            // effective burst tolerance
   std::uint64_t capacity() const { return units_in(window_ns_); }  // a full bucket's units
 
   struct Result {

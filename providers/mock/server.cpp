@@ -413,7 +413,8 @@ struct MockServer::Impl {
             "{}, Requested {}. Please try again in {}. Visit "
             "https://platform.openai.com/account/rate-limits to learn more.",
             call.model, by_requests ? "requests per min (RPM)" : "tokens per min (TPM)", limit,
-            capacity - std::min(capacity, refused.remaining), cost, mock::go_duration(refused.retry_after_ns));
+            capacity - std::min(capacity, refused.remaining), cost,
+            mock::go_duration(refused.retry_after_ns));
       } else if (r.dialect == Dialect::anthropic) {
         message = fmt::format(
             "This request would exceed the rate limit for your organization of {} {} per "

@@ -396,9 +396,9 @@ void write_refusal_body(std::string& out, Dialect dialect, const Completion& c,
     w.begin_object().field("category", "HARM_CATEGORY_HARASSMENT").field("probability", "HIGH");
     if (with_blocked) w.field("blocked", true);
     w.end_object();
-    for (std::string_view category : {"HARM_CATEGORY_HATE_SPEECH",
-                                      "HARM_CATEGORY_SEXUALLY_EXPLICIT",
-                                      "HARM_CATEGORY_DANGEROUS_CONTENT"})
+    for (std::string_view category :
+         {"HARM_CATEGORY_HATE_SPEECH", "HARM_CATEGORY_SEXUALLY_EXPLICIT",
+          "HARM_CATEGORY_DANGEROUS_CONTENT"})
       w.begin_object().field("category", category).field("probability", "NEGLIGIBLE").end_object();
     w.end_array();
   };

@@ -11,7 +11,8 @@
 #include "express/dataset.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  static const std::string path = "/tmp/emosweep_fuzz_dataset_" + std::to_string(::getpid()) + ".csv";
+  static const std::string path =
+      "/tmp/emosweep_fuzz_dataset_" + std::to_string(::getpid()) + ".csv";
   FILE* f = std::fopen(path.c_str(), "wb");
   if (!f) return 0;
   std::fputs("index,original_ids,segment,number_of_labels,labels\n", f);

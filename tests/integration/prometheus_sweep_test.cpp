@@ -34,12 +34,14 @@ const std::string kMarker = "zqxprompt7731marker";
 void write_marked_dataset(const std::string& from, const std::string& to, std::size_t rows) {
   csv::Reader in(from);
   const std::size_t index = in.require_column("index"), ids = in.require_column("original_ids"),
-                    segment = in.require_column("segment"), count = in.require_column("number_of_labels"),
+                    segment = in.require_column("segment"),
+                    count = in.require_column("number_of_labels"),
                     labels = in.require_column("labels");
   std::string out = "index,original_ids,segment,number_of_labels,labels\n";
   for (std::size_t n = 0; n < rows && in.next(); ++n) {
     const std::string text = std::string(in.field(segment)) + " " + kMarker;
-    csv::append_record(out, {in.field(index), in.field(ids), text, in.field(count), in.field(labels)});
+    csv::append_record(out,
+                       {in.field(index), in.field(ids), text, in.field(count), in.field(labels)});
   }
   std::ofstream(to) << out;
 }
@@ -49,7 +51,8 @@ std::string run_status(const std::string& run_json) {
   simdjson::dom::object o;
   std::string_view status;
   const std::string text = slurp(run_json);
-  if (p.parse(text).get(o) != simdjson::SUCCESS || o["status"].get(status) != simdjson::SUCCESS) return "";
+  if (p.parse(text).get(o) != simdjson::SUCCESS || o["status"].get(status) != simdjson::SUCCESS)
+    return "";
   return std::string(status);
 }
 
@@ -60,11 +63,11 @@ void expect_no_secret(const std::string& text, const std::string& where) {
 
 TEST(PrometheusSweep, DashboardAndAlertsWorkOnALiveSweepAndNoSecretIsExposed) {
   TempDir dir("prom_sweep");
-  // Seeded faults: spurious 429s and 500s (retried); the RPM limit refuses the tail of the
-  // sweep with 429 + Retry-After; --require-key makes the key travel in every request.
+  // Seeded faults: spurious 429s and 500s (retried); an RPM limit whose rate-limit headers the
+  // client paces itself by; --require-key makes the key travel in every request.
   MockProcess mock(dir,
-                   {"--seed", "9", "--latency", "uniform:60:140", "--rpm", "200", "--fault", "429=0.05,500=0.03",
-                    "--require-key"},
+                   {"--seed", "9", "--latency", "uniform:60:140", "--rpm", "900", "--fault",
+                    "429=0.05,500=0.03", "--require-key"},
                    "mock");
   MockProcess broke(dir, {"--seed", "1", "--fault", "quota=1"}, "mock-quota");
   ASSERT_NE(mock.port(), 0);
@@ -77,28 +80,38 @@ TEST(PrometheusSweep, DashboardAndAlertsWorkOnALiveSweepAndNoSecretIsExposed) {
   const std::string endpoint_extra = "    api_key_env: " + kKeyVariable +
                                      "\n    limits: { concurrency: 2 }\n"
                                      "    retries: { base_delay: 0.05, max_delay: 0.5 }\n";
-  std::ofstream(sweep) << "name: prometheus-sweep\n"
-                          "dataset: { path: " + dataset + " }\n"
-                          "lexicon: " + source.lexicon + "\n"
-                          "cache: cache\noutput: out\n"
-                          "budget_usd: 1000\n"
-                          "endpoints:\n"
-                          "  - name: oa\n    dialect: openai\n    base_url: " + mock.origin() + "/v1\n" + endpoint_extra +
-                          "  - name: an\n    dialect: anthropic\n    base_url: " + mock.origin() + "\n" + endpoint_extra +
-                          "  - name: broke\n    dialect: openai\n    base_url: " + broke.origin() + "/v1\n" + endpoint_extra +
-                          "models:\n"
-                          "  - { name: gpt, endpoint: oa, model: gpt-4o-mini, params: { max_tokens: 64 },"
-                          " price: { prompt: 0.15, completion: 0.6 } }\n"
-                          "  - { name: claude, endpoint: an, model: claude-3-5-haiku, params: { max_tokens: 64 },"
-                          " price: { prompt: 0.8, completion: 4 } }\n"
-                          "  - { name: poor, endpoint: broke, model: gpt-4o, params: { max_tokens: 64 } }\n"
-                          "prompts:\n"
-                          "  - { name: zero, template: express-zero-shot }\n"
-                          "  - { name: few, template: express-few-shot, shots: 2 }\n";
+  std::ofstream(sweep)
+      << "name: prometheus-sweep\n"
+         "dataset: { path: " +
+             dataset +
+             " }\n"
+             "lexicon: " +
+             source.lexicon +
+             "\n"
+             "cache: cache\noutput: out\n"
+             "budget_usd: 1000\n"
+             "endpoints:\n"
+             "  - name: oa\n    dialect: openai\n    base_url: " +
+             mock.origin() + "/v1\n" + endpoint_extra +
+             "  - name: an\n    dialect: anthropic\n    base_url: " + mock.origin() + "\n" +
+             endpoint_extra +
+             "  - name: broke\n    dialect: openai\n    base_url: " + broke.origin() + "/v1\n" +
+             endpoint_extra +
+             "models:\n"
+             "  - { name: gpt, endpoint: oa, model: gpt-4o-mini, params: { max_tokens: 64 },"
+             " price: { prompt: 0.15, completion: 0.6 } }\n"
+             "  - { name: claude, endpoint: an, model: claude-3-5-haiku, params: { max_tokens: 64 "
+             "},"
+             " price: { prompt: 0.8, completion: 4 } }\n"
+             "  - { name: poor, endpoint: broke, model: gpt-4o, params: { max_tokens: 64 } }\n"
+             "prompts:\n"
+             "  - { name: zero, template: express-zero-shot }\n"
+             "  - { name: few, template: express-few-shot, shots: 2 }\n";
 
   const std::uint16_t metrics_port = mt::free_loopback_port();
   const std::string target = "127.0.0.1:" + std::to_string(metrics_port);
-  mt::PrometheusServer prometheus({.targets = {target}, .rule_files = {kSource + "/deploy/prometheus/alerts.yml"}});
+  mt::PrometheusServer prometheus(
+      {.targets = {target}, .rule_files = {kSource + "/deploy/prometheus/alerts.yml"}});
 
   const std::string out = dir / "out";
   const std::string log = dir / "run.log";
@@ -133,7 +146,8 @@ TEST(PrometheusSweep, DashboardAndAlertsWorkOnALiveSweepAndNoSecretIsExposed) {
   EXPECT_NE(last_scrape.find("emosweep_requests_total{"), std::string::npos);
 
   // The sweep saw what the dashboard shows: 429s, retries, a stopped endpoint.
-  auto rate_limited = prometheus.wait_for_samples(R"(sum(emosweep_requests_total{code="429"}) > 0)", 20s);
+  auto rate_limited =
+      prometheus.wait_for_samples(R"(sum(emosweep_requests_total{code="429"}) > 0)", 20s);
   EXPECT_EQ(rate_limited.samples().size(), 1u) << rate_limited.body() << prometheus.log_tail();
   auto retried = prometheus.wait_for_samples(R"(sum(emosweep_retries_total) > 0)", 20s);
   EXPECT_EQ(retried.samples().size(), 1u) << retried.body();
@@ -148,7 +162,8 @@ TEST(PrometheusSweep, DashboardAndAlertsWorkOnALiveSweepAndNoSecretIsExposed) {
     if (e.where.starts_with("emosweep.json")) pending.insert(e.where);
   const auto query_deadline = std::chrono::steady_clock::now() + 12s;
   std::map<std::string, std::string> last_answer;
-  for (bool first = true; first || (!pending.empty() && std::chrono::steady_clock::now() < query_deadline);
+  for (bool first = true;
+       first || (!pending.empty() && std::chrono::steady_clock::now() < query_deadline);
        first = false) {
     for (const auto& e : expressions) {
       if (!first && !pending.count(e.where)) continue;
@@ -162,17 +177,20 @@ TEST(PrometheusSweep, DashboardAndAlertsWorkOnALiveSweepAndNoSecretIsExposed) {
     }
     if (!pending.empty()) std::this_thread::sleep_for(500ms);
   }
-  for (const auto& where : pending) ADD_FAILURE() << where << " returns no data: " << last_answer[where];
+  for (const auto& where : pending)
+    ADD_FAILURE() << where << " returns no data: " << last_answer[where];
 
   // promtool accepts a real scrape of the finished run (still lingering).
   const auto final_scrape = mt::http_get(metrics_port, "/metrics");
   ASSERT_EQ(final_scrape.status, 200);
   expect_no_secret(final_scrape.body, "the final /metrics scrape");
-  EXPECT_NE(final_scrape.body.find("emosweep_endpoint_stopped{endpoint=\"broke\",reason=\"quota\"} 1"),
-            std::string::npos);
+  EXPECT_NE(
+      final_scrape.body.find("emosweep_endpoint_stopped{endpoint=\"broke\",reason=\"quota\"} 1"),
+      std::string::npos);
   const std::string scrape_file = dir / "metrics.txt";
   std::ofstream(scrape_file) << final_scrape.body;
-  const auto promtool = run_command("promtool check metrics < " + shell_quote(scrape_file) + " 2>&1");
+  const auto promtool =
+      run_command("promtool check metrics < " + shell_quote(scrape_file) + " 2>&1");
   EXPECT_EQ(promtool.exit_code, 0) << promtool.out;
   EXPECT_EQ(promtool.out, "") << "promtool lint problems";
 

@@ -151,6 +151,15 @@ TEST_F(ConfigTest, MockEndpointNeedsNoBaseUrl) {
   EXPECT_EQ(c.endpoints[0].mock->rpm, 100u);
 }
 
+TEST_F(ConfigTest, HeadersThatWouldBreakARequestAreRefusedUpFront) {
+  std::string text = kMinimal;
+  text.replace(text.find("    limits:"), 0, "    headers: { \"x-team\": \"a\\r\\nInjected: 1\" }\n");
+  const std::string err = error_of(text);
+  EXPECT_NE(err.find("endpoints[0]"), std::string::npos) << err;
+  EXPECT_NE(err.find("x-team"), std::string::npos) << err;
+  EXPECT_EQ(err.find("Injected"), std::string::npos) << "the value is never echoed: " << err;
+}
+
 TEST(EditDistance, Basics) {
   EXPECT_EQ(edit_distance("lexicon", "lexicom"), 1u);
   EXPECT_EQ(edit_distance("", "abc"), 3u);

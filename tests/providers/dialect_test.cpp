@@ -250,9 +250,10 @@ TEST(ValidateEndpointSettings, BaseUrlMustBeAbsoluteHttpWithoutQuery) {
   const auto error_for = [](std::string url) {
     return validation_error(settings(Dialect::openai, std::move(url), "k"), "endpoints[1]");
   };
-  EXPECT_TRUE(error_for("api.openai.com/v1").starts_with("endpoints[1]: base_url: ")) <<
-      error_for("api.openai.com/v1");
-  EXPECT_EQ(error_for("ftp://host/v1"), "endpoints[1]: base_url: scheme 'ftp' is not http or https");
+  EXPECT_TRUE(error_for("api.openai.com/v1").starts_with("endpoints[1]: base_url: "))
+      << error_for("api.openai.com/v1");
+  EXPECT_EQ(error_for("ftp://host/v1"),
+            "endpoints[1]: base_url: scheme 'ftp' is not http or https");
   EXPECT_TRUE(error_for("").starts_with("endpoints[1]: base_url: "));
   EXPECT_EQ(error_for("https://host/v1?key=secret"),
             "endpoints[1]: base_url: must not have a query or fragment (the API path is "

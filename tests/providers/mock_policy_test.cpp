@@ -101,8 +101,8 @@ TEST(MinuteLimiter, AShortWindowRefusesABurstButKeepsTheLongRunRate) {
   EXPECT_FALSE(refused.allowed);
   EXPECT_FALSE(refused.too_large);
   EXPECT_EQ(refused.remaining, 0u);
-  EXPECT_EQ(refused.reset_ns, kSecond);               // a full window's worth to refill
-  EXPECT_EQ(refused.retry_after_ns, kSecond / 10);    // one unit refills in 100 ms
+  EXPECT_EQ(refused.reset_ns, kSecond);             // a full window's worth to refill
+  EXPECT_EQ(refused.retry_after_ns, kSecond / 10);  // one unit refills in 100 ms
   // Truthful: exactly at the Retry-After instant one request fits, and only one.
   EXPECT_FALSE(limiter.acquire(t0 + kSecond / 10 - 1, 1).allowed);
   EXPECT_TRUE(limiter.acquire(t0 + kSecond / 10, 1).allowed);
@@ -364,16 +364,18 @@ TEST(MockWire, RefusalBodiesInEachDialectsShape) {
             R"({"index":0,"message":{"role":"assistant","content":null,"refusal":null},)"
             R"("logprobs":null,"finish_reason":"content_filter"}],"usage":{"prompt_tokens":3,)"
             R"("completion_tokens":0,"total_tokens":3},"system_fingerprint":"fp_emosweep_mock"})");
-  EXPECT_NE(body_of(Dialect::azure, false)
-                .find(R"("content_filter_results":{"violence":{"filtered":true,"severity":"high"}})"),
-            std::string::npos);
+  EXPECT_NE(
+      body_of(Dialect::azure, false)
+          .find(R"("content_filter_results":{"violence":{"filtered":true,"severity":"high"}})"),
+      std::string::npos);
   EXPECT_EQ(body_of(Dialect::anthropic, false),
             R"({"id":"id1","type":"message","role":"assistant","model":"m","content":[],)"
             R"("stop_reason":"refusal","stop_sequence":null,"usage":{"input_tokens":3,)"
             R"("output_tokens":0}})");
   const std::string prompt = body_of(Dialect::gemini, true);
-  EXPECT_TRUE(prompt.starts_with(R"({"promptFeedback":{"blockReason":"SAFETY","safetyRatings":[)"
-                                 R"({"category":"HARM_CATEGORY_HARASSMENT","probability":"HIGH"},)"))
+  EXPECT_TRUE(
+      prompt.starts_with(R"({"promptFeedback":{"blockReason":"SAFETY","safetyRatings":[)"
+                         R"({"category":"HARM_CATEGORY_HARASSMENT","probability":"HIGH"},)"))
       << prompt;
   EXPECT_EQ(prompt.find("candidates"), std::string::npos);
   EXPECT_TRUE(prompt.ends_with(R"("usageMetadata":{"promptTokenCount":3,"totalTokenCount":3},)"

@@ -408,7 +408,7 @@ TEST(MockServer, TokensPerMinuteChargePromptPlusMaxTokens) {
 
 TEST(MockServer, AShortRateWindowRefusesABurstWithTruthfulHeaders) {
   MockOptions o = base_options();
-  o.rpm = 600;  // 10 per second
+  o.rpm = 600;             // 10 per second
   o.rate_window = 1000ms;  // the bucket holds 10
   Running mock(o);
   Client c(mock.port());
@@ -440,12 +440,14 @@ TEST(MockServer, AShortRateWindowRefusesABurstWithTruthfulHeaders) {
   // Until the bucket is full: at most the window, not a minute.
   const std::string reset = first_429.header("x-ratelimit-reset-requests");
   EXPECT_TRUE(reset.ends_with("ms") || reset == "1s") << reset;
-  const std::string message(Json(first_429.body).root.at_pointer("/error/message").get_string().value());
+  const std::string message(
+      Json(first_429.body).root.at_pointer("/error/message").get_string().value());
   EXPECT_NE(message.find("Limit 600, Used 10, Requested 1"), std::string::npos) << message;
   // Truthful Retry-After: waiting it is enough.
   const Reply last = c.post(kOpenAi, openai_body("gpt-4o", "burst 39"));
   if (last.status == 429) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(std::stoul(last.header("retry-after-ms"))));
+    std::this_thread::sleep_for(
+        std::chrono::milliseconds(std::stoul(last.header("retry-after-ms"))));
     const Reply after = c.post(kOpenAi, openai_body("gpt-4o", "after"));
     EXPECT_EQ(after.status, 200u) << after.body;
   }
@@ -544,11 +546,12 @@ TEST(MockServer, SafetyIsA200RefusalInEachDialectsShape) {
   EXPECT_TRUE(is_null(choice["message"].value(), "content")) << o.body;
   EXPECT_EQ(num(jo.root["usage"].value(), "completion_tokens"), 0u);
 
-  const Reply az = fetch(mock.port(), "POST",
-                         "/openai/deployments/d/chat/completions?api-version=2024-06-01",
-                         openai_body("m", "p"));
+  const Reply az =
+      fetch(mock.port(), "POST", "/openai/deployments/d/chat/completions?api-version=2024-06-01",
+            openai_body("m", "p"));
   ASSERT_EQ(az.status, 200u) << az.body;
-  EXPECT_TRUE(Json(az.body).root.at_pointer("/choices/0/content_filter_results/violence/filtered")
+  EXPECT_TRUE(Json(az.body)
+                  .root.at_pointer("/choices/0/content_filter_results/violence/filtered")
                   .get_bool()
                   .value());
 

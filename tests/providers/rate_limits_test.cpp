@@ -134,6 +134,9 @@ TEST(ParseHttpDate, AllThreeRfc9110Forms) {
       {"Sun, 06 Nov 1994 08:49:37 GMT x", std::nullopt},  // trailing text
       {"Sun Nov  6 08:49:37 94", std::nullopt},           // asctime needs a 4-digit year
       {"1994-11-06T08:49:37Z", std::nullopt},             // RFC 3339 is not an HTTP-date
+      {"Wed, 01 May 3825 12:00:30 GMT", std::nullopt},    // beyond system_clock (fuzzing)
+      {"Wed, 01 May 1899 12:00:30 GMT", std::nullopt},    // before 1900
+      {"Sat, 01 Jan 2200 00:00:00 GMT", sys_days{std::chrono::year{2200} / 1 / 1}},
       {"120", std::nullopt},
   };
   for (const auto& c : cases) {
@@ -170,6 +173,10 @@ TEST(ParseRfc3339, UtcOffsetsAndFractions) {
       {"2024-05-01T12:00:30ZZ", std::nullopt},
       {"2024-5-1T12:00:30Z", std::nullopt},
       {"Wed, 01 May 2024 12:00:30 GMT", std::nullopt},
+      {"9999-12-31T23:59:59Z", std::nullopt},  // beyond system_clock (fuzzing)
+      {"2201-01-01T00:00:00Z", std::nullopt},
+      {"1899-12-31T23:59:59Z", std::nullopt},
+      {"1900-01-01T00:00:00Z", sys_days{std::chrono::year{1900} / 1 / 1}},
   };
   for (const auto& c : cases) {
     EXPECT_EQ(show_time(parse_rfc3339(c.input)), show_time(c.expected))
