@@ -6,6 +6,8 @@
 #include <system_error>
 
 #include <fmt/format.h>
+#include <rocksdb/memtablerep.h>
+#include <rocksdb/slice_transform.h>
 #include <rocksdb/cache.h>
 #include <rocksdb/convenience.h>
 #include <rocksdb/filter_policy.h>
@@ -44,6 +46,16 @@ rocksdb::Options make_options(bool create_if_missing) {
   o.keep_log_file_num = 3;  // RocksDB's own info logs, not the WAL
   o.max_log_file_size = 4u << 20;
   o.max_open_files = -1;  // table readers stay open: no table-cache lookup per Get
+  // Memory is bounded by these, not by the sweep: two 32 MB memtables at most (one being
+  // flushed) besides the block cache.
+  o.write_buffer_size = 32u << 20;
+  o.max_write_buffer_number = 2;
+  // Keys are SHA-256 digests: uniformly random, only ever looked up whole. A hashed memtable
+  // (the first 8 bytes pick a bucket) turns each insert from a walk down a skip list of
+  // hundreds of thousands of random keys (a cache miss per level) into a bucket lookup.
+  o.prefix_extractor.reset(rocksdb::NewFixedPrefixTransform(8));
+  o.memtable_factory.reset(rocksdb::NewHashSkipListRepFactory(1u << 20));
+  o.allow_concurrent_memtable_write = false;
   // Point lookups dominate: whole-key bloom filters on tables and memtable, hash index inside
   // data blocks, and a block cache of uncompressed blocks for replays.
   o.memtable_whole_key_filtering = true;
@@ -175,6 +187,7 @@ std::unique_ptr<Store> Store::open(const std::string& dir, Options options) {
   impl->db.reset(raw);
   impl->scans.fill_cache = false;
   impl->scans.readahead_size = 2u << 20;
+  impl->scans.total_order_seek = true;  // whole scans ignore the (hash) prefix structure
   return std::unique_ptr<Store>(new Store(std::move(impl)));
 }
 
@@ -250,6 +263,12 @@ void Store::put(const Key& key, const CachedResponse& value, bool sync) {
   rocksdb::WriteBatch batch;
   batch.Put(key_slice(key), bytes);
   impl_->commit(batch, sync);
+}
+
+void Store::sync_wal() {
+  impl_->require_writable("sync_wal");
+  const auto s = impl_->db->SyncWAL();
+  if (!s.ok()) throw_rocksdb(impl_->dir, "syncing the WAL failed", s);
 }
 
 void Store::write_batch(std::span<const std::pair<Key, CachedResponse>> entries, bool sync) {

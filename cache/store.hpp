@@ -101,6 +101,9 @@ class Store {
   // Stores many answers in one atomic group commit (one fsync when sync=true). Validates all
   // values before writing any.
   void write_batch(std::span<const std::pair<Key, CachedResponse>> entries, bool sync);
+  // fsyncs the write-ahead log: everything written before survives a power loss, not only a
+  // crash or kill -9 of the process (which a write without sync already survives).
+  void sync_wal();
 
   // Secondary instance: replays what the primary wrote since the last call. Read-only
   // instances see a fixed snapshot and primaries see everything: for them this is a no-op.

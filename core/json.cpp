@@ -2,24 +2,65 @@
 
 #include <charconv>
 #include <cmath>
+#include <cstring>
 
 #include "core/text.hpp"
 
 namespace emosweep::json {
 
+namespace {
+
+// SWAR helpers (8 bytes at a time): prompts are kilobytes of mostly plain ASCII, so the writer
+// looks for the rare bytes that need work a word at a time.
+constexpr std::uint64_t kOnes = 0x0101010101010101ULL;
+constexpr std::uint64_t kHighs = 0x8080808080808080ULL;
+
+inline std::uint64_t load8(const char* p) {
+  std::uint64_t v;
+  std::memcpy(&v, p, 8);
+  return v;
+}
+// High bit set in every byte of `v` that is zero.
+inline std::uint64_t zero_bytes(std::uint64_t v) { return (v - kOnes) & ~v & kHighs; }
+// Non-zero when some byte is a control character (< 0x20), '"' or '\\'. Bytes >= 0x80 are
+// reported too (by the caller's separate test) and handled byte by byte.
+inline bool needs_escape(std::uint64_t v) {
+  const std::uint64_t lt20 = (v - 0x2020202020202020ULL) & ~v & kHighs;
+  return (lt20 | zero_bytes(v ^ 0x2222222222222222ULL) | zero_bytes(v ^ 0x5C5C5C5C5C5C5C5CULL)) != 0;
+}
+
+bool all_ascii(std::string_view s) {
+  std::size_t i = 0;
+  for (; i + 8 <= s.size(); i += 8)
+    if (load8(s.data() + i) & kHighs) return false;
+  for (; i < s.size(); ++i)
+    if (static_cast<unsigned char>(s[i]) >= 0x80) return false;
+  return true;
+}
+
+}  // namespace
+
 void append_string(std::string& out, std::string_view s) {
   static constexpr char kHex[] = "0123456789abcdef";
-  const bool valid = text::is_valid_utf8(s);
   std::string repaired;
-  if (!valid) {
+  if (!all_ascii(s) && !text::is_valid_utf8(s)) {
     repaired = text::repair_utf8(s);
     s = repaired;
   }
+  out.reserve(out.size() + s.size() + 2);
   out.push_back('"');
   std::size_t run = 0;  // start of the pending run of bytes that need no escaping
-  for (std::size_t i = 0; i < s.size(); ++i) {
+  std::size_t i = 0;
+  while (i < s.size()) {
+    if (i + 8 <= s.size() && !needs_escape(load8(s.data() + i))) {
+      i += 8;
+      continue;
+    }
     const auto c = static_cast<unsigned char>(s[i]);
-    if (c >= 0x20 && c != '"' && c != '\\') continue;
+    if (c >= 0x20 && c != '"' && c != '\\') {
+      ++i;
+      continue;
+    }
     out.append(s.data() + run, i - run);
     run = i + 1;
     switch (c) {
@@ -35,6 +76,7 @@ void append_string(std::string& out, std::string_view s) {
         out.push_back(kHex[c >> 4]);
         out.push_back(kHex[c & 0xF]);
     }
+    ++i;
   }
   out.append(s.data() + run, s.size() - run);
   out.push_back('"');

@@ -1,6 +1,7 @@
 #include "express/task.hpp"
 
 #include <algorithm>
+#include <array>
 
 #include <fmt/format.h>
 #include <simdjson.h>
@@ -70,23 +71,42 @@ class ExpressVariant : public orchestrator::Variant {
   ExpressVariant(const ExpressTask& task, Template t, std::size_t shots, std::size_t context_words,
                  ParseMode mode, std::uint64_t seed, std::string system)
       : task_(task), template_(t), shots_(shots), context_words_(context_words), mode_(mode),
-        seed_(seed), system_(std::move(system)) {}
+        seed_(seed), system_(std::move(system)) {
+    // The text around the segment depends only on the mask count: render it once per count
+    // (the common 1–15) and splice segments in, instead of substituting placeholders per item.
+    if (template_ != Template::few_shot) {
+      static constexpr std::string_view kMarker = "\x01segment\x01";
+      for (std::size_t n = 1; n < kPrecomputed; ++n) {
+        const std::string full = template_ == Template::zero_shot ? render_zero_shot(kMarker, n)
+                                                                  : render_chain_of_thought(kMarker, n);
+        const std::size_t at = full.find(kMarker);
+        around_[n] = {full.substr(0, at), full.substr(at + kMarker.size())};
+      }
+    }
+  }
 
   orchestrator::RenderedPrompt render(const orchestrator::Item& base) const override {
     const auto& item = static_cast<const ExpressItem&>(base);
-    const std::string segment = trim_context(item.text, context_words_);
+    std::string trimmed_text;
+    if (context_words_ > 0) trimmed_text = trim_context(item.text, context_words_);
+    const std::string_view segment = context_words_ > 0 ? std::string_view(trimmed_text) : std::string_view(item.text);
     const std::size_t n = item.labels.size();
     orchestrator::RenderedPrompt p;
     p.system = system_;
     std::string text;
     switch (template_) {
       case Template::zero_shot:
-        text = render_zero_shot(segment, n);
-        p.template_version = std::string(kZeroShotVersion);
-        break;
       case Template::cot:
-        text = render_chain_of_thought(segment, n);
-        p.template_version = std::string(kChainOfThoughtVersion);
+        if (n > 0 && n < kPrecomputed) {
+          const auto& [before, after] = around_[n];
+          text.reserve(before.size() + segment.size() + after.size());
+          text.append(before).append(segment).append(after);
+        } else {
+          text = template_ == Template::zero_shot ? render_zero_shot(segment, n)
+                                                  : render_chain_of_thought(segment, n);
+        }
+        p.template_version =
+            std::string(template_ == Template::zero_shot ? kZeroShotVersion : kChainOfThoughtVersion);
         break;
       case Template::few_shot: {
         std::vector<std::string> trimmed;
@@ -188,6 +208,8 @@ class ExpressVariant : public orchestrator::Variant {
     return out;
   }
 
+  static constexpr std::size_t kPrecomputed = 16;
+  std::array<std::pair<std::string, std::string>, kPrecomputed> around_;
   const ExpressTask& task_;
   Template template_;
   std::size_t shots_;

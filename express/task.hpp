@@ -40,6 +40,7 @@ class ExpressTask : public orchestrator::Task {
                       orchestrator::Aggregate& aggregate) const override;
 
   std::size_t item_count() const { return item_count_; }
+  std::optional<std::uint64_t> known_item_count() const override { return item_count_; }
   const Lexicon& lexicon() const { return lexicon_; }
   const LabelTable& labels() const { return labels_; }
 

@@ -142,11 +142,12 @@ EndpointWorker::~EndpointWorker() = default;
 
 providers::HttpClient::Stats EndpointWorker::client_stats() const { return client_->stats(); }
 
-void EndpointWorker::submit(std::unique_ptr<Job> job) {
-  outstanding_.fetch_add(1, std::memory_order_acq_rel);
-  std::shared_ptr<Job> shared(job.release());
-  asio::post(io_, [this, shared] {
-    queue_.push_back(shared);
+void EndpointWorker::submit(std::vector<std::unique_ptr<Job>> jobs) {
+  if (jobs.empty()) return;
+  outstanding_.fetch_add(jobs.size(), std::memory_order_acq_rel);
+  auto batch = std::make_shared<std::vector<std::unique_ptr<Job>>>(std::move(jobs));
+  asio::post(io_, [this, batch] {
+    for (auto& job : *batch) queue_.push_back(std::shared_ptr<Job>(job.release()));
     pump();
   });
 }
@@ -167,8 +168,10 @@ void EndpointWorker::cancel() {
 
 void EndpointWorker::finish_job() {
   --running_;
-  outstanding_.fetch_sub(1, std::memory_order_acq_rel);
-  ctx_.planner_signal->notify();
+  const std::size_t before = outstanding_.fetch_sub(1, std::memory_order_acq_rel);
+  // The planner refills an endpoint in batches: wake it when half the room is free (and when
+  // the endpoint drains), not on every answer.
+  if (before == capacity_ / 2 + 1 || before == 1) ctx_.planner_signal->notify();
   pump();
 }
 
@@ -254,7 +257,7 @@ asio::awaitable<void> EndpointWorker::run_job(std::shared_ptr<Job> job) {
     reserved_budget = false;
   };
   retry_budget_.on_first_attempt();
-  const providers::HttpRequest request = codec_->encode(job->request, settings_);
+  const providers::HttpRequest& request = job->http;
 
   for (;;) {
     if (stopped_.load(std::memory_order_acquire)) {

@@ -49,8 +49,9 @@ class EndpointWorker {
                  boost::asio::io_context& io);
   ~EndpointWorker();
 
-  // Hands a job to the network thread (from the planner).
-  void submit(std::unique_ptr<Job> job);
+  // Hands jobs to the network thread (from the planner): one post per batch, so the network
+  // thread is woken once, not once per job.
+  void submit(std::vector<std::unique_ptr<Job>> jobs);
   // Jobs submitted and not finished yet.
   std::size_t outstanding() const { return outstanding_.load(std::memory_order_acquire); }
   // The planner keeps at most this many jobs outstanding (memory is bounded by it).
@@ -66,6 +67,11 @@ class EndpointWorker {
   void cancel();
 
   providers::HttpClient::Stats client_stats() const;
+  // The wire form of a request for this endpoint. Thread-safe (the codec and the settings are
+  // immutable): the planner encodes off the network thread.
+  providers::HttpRequest encode(const providers::ChatRequest& request) const {
+    return codec_->encode(request, settings_);
+  }
 
  private:
   void pump();

@@ -1,5 +1,6 @@
 #include "orchestrator/plan.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <queue>
 
@@ -36,6 +37,12 @@ std::uint64_t sample_hash(const Item& item, std::uint64_t seed) {
 
 ItemSelection::ItemSelection(const Task& task, const DatasetConfig& dataset, Shard shard)
     : dataset_(dataset), shard_(shard) {
+  // Without a sample or shard the selection is the first `limit` items: no pass needed.
+  if (const auto known = task.known_item_count(); known && !dataset_.sample && !shard_.active()) {
+    dataset_items_ = *known;
+    selected_ = dataset_.limit ? std::min<std::uint64_t>(dataset_.limit, *known) : *known;
+    return;
+  }
   // One pass: count, and for a sample find the hash threshold of the N smallest hashes.
   std::priority_queue<std::uint64_t> smallest;  // max-heap of at most `sample` hashes
   auto stream = task.items();

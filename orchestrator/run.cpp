@@ -1,5 +1,6 @@
 #include "orchestrator/run.hpp"
 
+#include <pthread.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -143,10 +144,11 @@ class Runner {
     id.dialect = e.dialect;
     id.base_url = key_base_url(m.endpoint);
     id.api_version = e.api_version;
-    id.request = job->request;
+    id.request = std::move(job->request);  // borrowed for hashing, no copy of the prompt
     id.template_version = std::move(p.template_version);
     id.repeat = unit.repeat;
     job->key = key_builder_(id);
+    job->request = std::move(id.request);
     job->key_hex = cache::key_to_hex(job->key);
     job->estimated_prompt_tokens = v.estimate_prompt_tokens(*unit.item);
     const std::uint64_t max_tokens = static_cast<std::uint64_t>(m.params.max_tokens.value_or(
@@ -266,7 +268,10 @@ class Runner {
     scoring_->start(options_.scorer_threads);
 
     writer_ = std::make_unique<Channel<PendingStore>>(16384);
-    writer_thread_ = std::thread([this] { run_writer(); });
+    writer_thread_ = std::thread([this] {
+      ::pthread_setname_np(::pthread_self(), "es-cachewriter");
+      run_writer();
+    });
 
     const unsigned io_count = std::max(1u, std::min<unsigned>(options_.io_threads, static_cast<unsigned>(config_.endpoints.size())));
     for (unsigned i = 0; i < io_count; ++i) io_.push_back(std::make_unique<IoThread>());
@@ -283,12 +288,20 @@ class Runner {
       auto& io = *io_[e % io_.size()];
       workers_.push_back(std::make_unique<EndpointWorker>(ctx, e, base_url(e), io.context));
     }
-    for (auto& io : io_) io->thread = std::thread([&ctx = io->context] { ctx.run(); });
+    for (auto& io : io_) {
+      io->thread = std::thread([&ctx = io->context] {
+        ::pthread_setname_np(::pthread_self(), "es-network");
+        ctx.run();
+      });
+    }
 
     started_ = std::chrono::steady_clock::now();
     started_ms_ = unix_ms();
     write_run_json("running");
-    planner_thread_ = std::thread([this] { run_planner(); });
+    planner_thread_ = std::thread([this] {
+      ::pthread_setname_np(::pthread_self(), "es-planner");
+      run_planner();
+    });
 
     const int exit_code = supervise(signals);
     return exit_code;
@@ -354,9 +367,10 @@ class Runner {
     std::vector<std::unique_ptr<Job>> batch;
     std::vector<cache::Key> keys;
     std::vector<std::optional<cache::CachedResponse>> found;
+    std::vector<std::unique_ptr<Job>> misses;
     for (;;) {
       if (stopping_.load()) return;
-      const std::uint64_t epoch = planner_signal_.epoch();
+      const std::uint32_t epoch = planner_signal_.epoch();
       bool progressed = false, remaining = false;
       for (std::size_t e = 0; e < lanes.size(); ++e) {
         Lane& lane = lanes[e];
@@ -401,8 +415,14 @@ class Runner {
             continue;
           }
           if (!single_flight_.join(job->key, job->unit)) continue;  // an identical request leads
-          worker.submit(std::move(job));
+          // Encoding happens here, off the network thread; the prompt is no longer needed.
+          job->http = worker.encode(job->request);
+          job->request.messages.clear();
+          job->request.system.clear();
+          misses.push_back(std::move(job));
         }
+        worker.submit(std::move(misses));
+        misses.clear();
       }
       if (!remaining) return;
       if (!progressed) planner_signal_.wait(epoch);
@@ -410,9 +430,25 @@ class Runner {
   }
 
   // ---- cache writer thread ---------------------------------------------------------------------
+  // Durability: every batch goes to RocksDB's write-ahead log before anything in it is counted
+  // done, so a crash or kill -9 of emosweep loses nothing stored. The log is also fsynced,
+  // within a quarter of a second (the supervisor's tick) or at least once a second under load,
+  // and at the end: a power loss can lose at most that last fraction of a second, and a fast
+  // sweep does not pay an fsync per batch.
+  void sync_wal() {
+    if (!store_ || !unsynced_.exchange(false)) return;
+    try {
+      store_->sync_wal();
+    } catch (const std::exception& e) {
+      spdlog::error("cache: {}", e.what());
+      set_fatal(e.what());
+    }
+  }
+
   void run_writer() {
     std::vector<std::unique_ptr<PendingStore>> batch;
     std::vector<std::pair<cache::Key, cache::CachedResponse>> entries;
+    auto last_sync = std::chrono::steady_clock::now();
     while (auto first = writer_->pop_wait()) {
       batch.clear();
       batch.push_back(std::move(first));
@@ -423,8 +459,8 @@ class Runner {
         if (p->has_value) entries.emplace_back(p->key, p->value);
       if (store_ && !entries.empty()) {
         try {
-          // One group commit with the WAL synced: durable before anything is counted done.
-          store_->write_batch(entries, /*sync=*/true);
+          store_->write_batch(entries, /*sync=*/false);
+          unsynced_.store(true);
           counters_.cache_stores.fetch_add(entries.size(), std::memory_order_relaxed);
         } catch (const std::exception& e) {
           spdlog::error("cache write failed: {} (results are still written)", e.what());
@@ -443,7 +479,12 @@ class Runner {
         }
         push_scoring(std::move(p->completion));
       }
+      if (std::chrono::steady_clock::now() - last_sync >= std::chrono::seconds(1)) {
+        sync_wal();
+        last_sync = std::chrono::steady_clock::now();
+      }
     }
+    sync_wal();
   }
 
   void set_fatal(std::string what) {
@@ -488,6 +529,7 @@ class Runner {
         for (auto& w : workers_) w->request_stop();
         grace_deadline = std::chrono::steady_clock::now() + options_.grace_period;
       }
+      sync_wal();
       const auto now = std::chrono::steady_clock::now();
       eta.observe(now, scoring_->scored(), planned_total_);
       if (auto s = eta.eta_seconds()) metrics_->eta_seconds().Set(*s);
@@ -624,6 +666,7 @@ class Runner {
   std::atomic<bool> stopping_{false};
   std::atomic<bool> interrupted_{false};
   std::atomic<bool> budget_exhausted_{false};
+  std::atomic<bool> unsynced_{false};  // written to the WAL since the last fsync
   std::mutex fatal_mutex_;
   std::string fatal_;
   std::uint64_t planned_total_ = 0;

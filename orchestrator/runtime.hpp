@@ -24,20 +24,20 @@ namespace emosweep::orchestrator::detail {
 // A wake-up for one sleeping thread that costs nothing when nobody sleeps.
 class Signal {
  public:
-  std::uint64_t epoch() const { return epoch_.load(std::memory_order_seq_cst); }
+  std::uint32_t epoch() const { return epoch_.load(std::memory_order_seq_cst); }
   void notify() {
     epoch_.fetch_add(1, std::memory_order_seq_cst);
-    if (sleeping_.load(std::memory_order_seq_cst)) epoch_.notify_all();
+    if (sleeping_.load(std::memory_order_seq_cst)) futex_wake_all(epoch_);
   }
   // Sleeps until notify() was called after `seen` was read.
-  void wait(std::uint64_t seen) {
+  void wait(std::uint32_t seen) {
     sleeping_.store(true, std::memory_order_seq_cst);
-    epoch_.wait(seen, std::memory_order_seq_cst);
+    if (epoch_.load(std::memory_order_seq_cst) == seen) futex_wait(epoch_, seen);
     sleeping_.store(false, std::memory_order_relaxed);
   }
 
  private:
-  std::atomic<std::uint64_t> epoch_{0};
+  std::atomic<std::uint32_t> epoch_{0};
   std::atomic<bool> sleeping_{false};
 };
 
@@ -46,7 +46,8 @@ struct Job {
   WorkUnit unit;
   cache::Key key;
   std::string key_hex;
-  providers::ChatRequest request;
+  providers::ChatRequest request;  // the messages are dropped once `http` is encoded
+  providers::HttpRequest http;     // the encoded request (made by the planner)
   std::uint64_t estimated_prompt_tokens = 0;
   std::uint64_t estimated_tokens = 0;  // prompt estimate + max tokens (what limits charge)
   std::uint64_t estimated_cost_micros = 0;

@@ -1,6 +1,7 @@
 #include "orchestrator/scoring_stage.hpp"
 
 #include <fcntl.h>
+#include <pthread.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -113,7 +114,12 @@ void ScoringStage::set_planned(std::size_t config_index, std::uint64_t items) {
 }
 
 void ScoringStage::start(unsigned threads) {
-  for (unsigned i = 0; i < std::max(1u, threads); ++i) threads_.emplace_back([this] { run_scorer(); });
+  for (unsigned i = 0; i < std::max(1u, threads); ++i) {
+    threads_.emplace_back([this] {
+      ::pthread_setname_np(::pthread_self(), "es-scorer");
+      run_scorer();
+    });
+  }
 }
 
 bool ScoringStage::try_push(std::unique_ptr<Completion>& completion) {
@@ -181,9 +187,9 @@ void ScoringStage::process(Completion& c) {
       }
       cfg.predictions_buffer += csv;
       if (cfg.predictions_buffer.size() >= kFlushBytes) write_all(cfg.predictions_fd, cfg.predictions_buffer);
-      if (cfg.handles) {
-        for (const auto& [name, value] : cfg.aggregate->headline()) cfg.handles->score(score_metric(name)).Set(value);
-      }
+      // The live score: every 32 rows is live enough for a dashboard and keeps the gauges off
+      // the per-item cost; finish() publishes the final values.
+      if (cfg.handles && (cfg.aggregate->rows() & 31) == 1) publish_scores(cfg);
     }
   }
   if (c.blocked) row.field("blocked", true);
@@ -204,6 +210,10 @@ void ScoringStage::process(Completion& c) {
   if (results_buffer_.size() >= kFlushBytes) write_all(results_fd_, results_buffer_);
 }
 
+void ScoringStage::publish_scores(Config& cfg) {
+  for (const auto& [name, value] : cfg.aggregate->headline()) cfg.handles->score(score_metric(name)).Set(value);
+}
+
 void ScoringStage::finish() {
   queue_.close();
   for (auto& t : threads_) t.join();
@@ -219,6 +229,7 @@ void ScoringStage::finish() {
   for (auto& cfg : configs_) {
     write_all(cfg->predictions_fd, cfg->predictions_buffer);
     ::fsync(cfg->predictions_fd);
+    if (cfg->handles && cfg->aggregate->rows() > 0) publish_scores(*cfg);
   }
 }
 

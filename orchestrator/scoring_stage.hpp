@@ -78,6 +78,7 @@ class ScoringStage {
   void run_scorer();
   void process(Completion& c);
   double cost_of(const Config& cfg) const;
+  void publish_scores(Config& cfg);
 
   const Task& task_;
   const SweepConfig& config_;

@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <map>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -94,6 +95,9 @@ class Task {
   virtual std::unique_ptr<Aggregate> new_aggregate() const = 0;
   // Header of the predictions CSV (the authors' shape for EXPRESS).
   virtual std::string predictions_csv_header() const = 0;
+  // The number of items items() yields, when the task knows it without reading them again
+  // (it validated the dataset up front); nullopt otherwise.
+  virtual std::optional<std::uint64_t> known_item_count() const { return std::nullopt; }
   // Rebuilds aggregate state from one scored results.jsonl row (outcome ok or invalid; the
   // keys Variant::score wrote), exactly as score() left it, so that merged shards equal an
   // unsharded run (`emosweep merge`). Throws InputError naming the key at fault for a row it
