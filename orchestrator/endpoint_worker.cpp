@@ -166,12 +166,17 @@ void EndpointWorker::cancel() {
   });
 }
 
-void EndpointWorker::finish_job() {
-  --running_;
-  const std::size_t before = outstanding_.fetch_sub(1, std::memory_order_acq_rel);
+void EndpointWorker::stored(std::size_t n) {
+  asio::post(io_, [this, n] { finish_jobs(n); });
+}
+
+void EndpointWorker::finish_jobs(std::size_t n) {
+  running_ -= static_cast<std::uint32_t>(n);
+  const std::size_t before = outstanding_.fetch_sub(n, std::memory_order_acq_rel);
   // The planner refills an endpoint in batches: wake it when half the room is free (and when
   // the endpoint drains), not on every answer.
-  if (before == capacity_ / 2 + 1 || before == 1) ctx_.planner_signal->notify();
+  const std::size_t half = capacity_ / 2, after = before - n;
+  if ((before > half && after <= half) || after == 0) ctx_.planner_signal->notify();
   pump();
 }
 
@@ -182,25 +187,27 @@ void EndpointWorker::pump() {
     queue_.pop_front();
     ++running_;
     auto drop = pending_drop(job->key);
+    // The slot is released by the writer once it has seen the drop (or here, if that failed).
     asio::co_spawn(io_, hand_off(std::move(drop)),
-                   [this](std::exception_ptr) {
+                   [this](std::exception_ptr e) {
                      ctx_.counters->dropped.fetch_add(1, std::memory_order_relaxed);
-                     finish_job();
+                     if (e) finish_jobs(1);
                    });
   }
   while (!queue_.empty() && running_ < adaptive_.limit()) {
     auto job = std::move(queue_.front());
     queue_.pop_front();
     ++running_;
+    // Every normal end of run_job hands a PendingStore to the writer, which releases the slot
+    // once the answer is durable; only a coroutine that failed releases it here.
     asio::co_spawn(io_, run_job(std::move(job)), [this](std::exception_ptr e) {
-      if (e) {
-        try {
-          std::rethrow_exception(e);
-        } catch (const std::exception& ex) {
-          spdlog::error("endpoint {}: request coroutine failed: {}", config_.name, ex.what());
-        }
+      if (!e) return;
+      try {
+        std::rethrow_exception(e);
+      } catch (const std::exception& ex) {
+        spdlog::error("endpoint {}: request coroutine failed: {}", config_.name, ex.what());
       }
-      finish_job();
+      finish_jobs(1);
     });
   }
 }
@@ -218,6 +225,7 @@ asio::awaitable<bool> EndpointWorker::sleep_until(TimePoint t) {
 }
 
 asio::awaitable<void> EndpointWorker::hand_off(std::unique_ptr<PendingStore> pending) {
+  pending->endpoint = static_cast<std::uint32_t>(index_);
   // The writer's queue is large; when it is full we wait rather than block the thread.
   asio::steady_timer timer(io_);
   while (!ctx_.writer->try_push(pending)) {

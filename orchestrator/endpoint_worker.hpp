@@ -60,6 +60,10 @@ class EndpointWorker {
   bool stopped() const { return stopped_.load(std::memory_order_acquire); }
   const std::string& stop_reason() const { return stop_reason_; }
 
+  // The cache writer made `n` of this endpoint's answers durable (or dropped them): their
+  // concurrency slots are free. Any thread.
+  void stored(std::size_t n);
+
   // First stage of a shutdown: start nothing new; queued and waiting jobs are dropped; requests
   // on the wire may finish.
   void request_stop();
@@ -78,7 +82,7 @@ class EndpointWorker {
   boost::asio::awaitable<void> run_job(std::shared_ptr<Job> job);
   boost::asio::awaitable<bool> sleep_until(TimePoint t);
   boost::asio::awaitable<void> hand_off(std::unique_ptr<PendingStore> pending);
-  void finish_job();
+  void finish_jobs(std::size_t n);
   std::unique_ptr<Completion> failure(const Job& job, std::string error, std::uint32_t attempts);
   void stop_endpoint(std::string reason);
 

@@ -267,7 +267,11 @@ class Runner {
     planned_total_ = selection_->selected() * config_.repeats * config_.models.size() * config_.prompts.size();
     scoring_->start(options_.scorer_threads);
 
-    writer_ = std::make_unique<Channel<PendingStore>>(16384);
+    // Request slots stay taken until the writer has stored the answer, so the writer is woken
+    // well before every slot waits on it.
+    std::size_t total_concurrency = 0;
+    for (const auto& e : config_.endpoints) total_concurrency += e.limits.concurrency;
+    writer_ = std::make_unique<Channel<PendingStore>>(16384, std::clamp<std::size_t>(total_concurrency / 4, 1, 64));
     writer_thread_ = std::thread([this] {
       ::pthread_setname_np(::pthread_self(), "es-cachewriter");
       run_writer();
@@ -415,11 +419,39 @@ class Runner {
             continue;
           }
           if (!single_flight_.join(job->key, job->unit)) continue;  // an identical request leads
-          // Encoding happens here, off the network thread; the prompt is no longer needed.
+          misses.push_back(std::move(job));
+        }
+        // A second look for the new leaders: an identical request may have been answered and
+        // stored between the lookup above and the join (the writer stores before it finishes a
+        // flight), and must not be sent again.
+        if (store_ && !misses.empty()) {
+          keys.clear();
+          for (const auto& j : misses) keys.push_back(j->key);
+          store_->multi_get(keys, found);
+          std::size_t kept = 0;
+          for (std::size_t i = 0; i < misses.size(); ++i) {
+            if (!found[i]) {
+              misses[kept++] = std::move(misses[i]);
+              continue;
+            }
+            const Job& job = *misses[i];
+            counters_.cache_replays.fetch_add(1, std::memory_order_relaxed);
+            for (const auto& unit : single_flight_.finish(job.key)) {
+              auto copy = replay(job, *found[i]);
+              copy->unit = unit;
+              copy->cost_usd = cost_of(unit.model, copy->prompt_tokens, copy->completion_tokens);
+              counters_.cache_replays.fetch_add(1, std::memory_order_relaxed);
+              push_scoring(std::move(copy));
+            }
+            push_scoring(replay(job, *found[i]));
+          }
+          misses.resize(kept);
+        }
+        // Encoding happens here, off the network thread; the prompt is no longer needed.
+        for (auto& job : misses) {
           job->http = worker.encode(job->request);
           job->request.messages.clear();
           job->request.system.clear();
-          misses.push_back(std::move(job));
         }
         worker.submit(std::move(misses));
         misses.clear();
@@ -448,6 +480,7 @@ class Runner {
   void run_writer() {
     std::vector<std::unique_ptr<PendingStore>> batch;
     std::vector<std::pair<cache::Key, cache::CachedResponse>> entries;
+    std::vector<std::size_t> released;
     auto last_sync = std::chrono::steady_clock::now();
     while (auto first = writer_->pop_wait()) {
       batch.clear();
@@ -479,6 +512,11 @@ class Runner {
         }
         push_scoring(std::move(p->completion));
       }
+      // Only now, with the answers in the WAL, do their requests stop counting as in flight.
+      released.assign(workers_.size(), 0);
+      for (const auto& p : batch) ++released[p->endpoint];
+      for (std::size_t e = 0; e < released.size(); ++e)
+        if (released[e] > 0) workers_[e]->stored(released[e]);
       if (std::chrono::steady_clock::now() - last_sync >= std::chrono::seconds(1)) {
         sync_wal();
         last_sync = std::chrono::steady_clock::now();

@@ -58,6 +58,9 @@ struct Job {
 // in one place and nothing is counted before it is stored.
 struct PendingStore {
   cache::Key key;
+  // The endpoint whose concurrency slot this answer holds until it is durable: the slot is
+  // released by the writer, so answers not yet in the WAL never exceed the concurrency.
+  std::uint32_t endpoint = 0;
   bool has_value = false;
   cache::CachedResponse value;
   bool dropped = false;

@@ -77,7 +77,7 @@ TEST(RunEndToEnd, SummaryEqualsScoreOnPredictionsAndRerunSendsNothing) {
   // Nothing was sent twice: identical prompts (the sample repeats a few segments) were sent
   // once and shared (single flight), every other unit cost exactly one request.
   auto stats = mock.stats();
-  EXPECT_EQ(int64_t(stats["max_per_prompt"]), 1);
+  EXPECT_EQ(int64_t(stats["max_per_prompt"]), 1) << r.err;
   EXPECT_EQ(sent, int64_t(stats["prompts"]));
   EXPECT_LE(sent, rows_total);
   EXPECT_GE(sent, rows_total * 99 / 100);
