@@ -37,7 +37,10 @@ void print_table(const express::PredictionsScore& result, std::size_t top_labels
   for (std::uint32_t i = 0; i < result.accumulator.labels.size(); ++i)
     if (result.accumulator.labels[i].masks > 0) ids.push_back(i);
   std::stable_sort(ids.begin(), ids.end(), [&](auto a, auto b) {
-    return result.accumulator.labels[a].masks > result.accumulator.labels[b].masks;
+    const auto& la = result.accumulator.labels[a];
+    const auto& lb = result.accumulator.labels[b];
+    if (la.masks != lb.masks) return la.masks > lb.masks;
+    return result.labels.name(a) < result.labels.name(b);
   });
   if (ids.size() > limit) ids.resize(limit);
   fmt::print("\n{:<18}{:>7}{:>10}\n", "gold label", "masks", "accuracy");
