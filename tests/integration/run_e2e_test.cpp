@@ -5,7 +5,10 @@
 
 #include <random>
 #include <set>
+#include <sstream>
 #include <thread>
+
+#include <fmt/format.h>
 
 #include "tests/integration/sweep_fixture.hpp"
 
@@ -294,6 +297,73 @@ TEST(RunEndToEnd, PermanentFailuresExitThreeAndQuotaStopsOnlyThatEndpoint) {
   const std::string results = read_text(dir / "out/results.jsonl");
   EXPECT_NE(results.find("\"outcome\":\"failed\""), std::string::npos);
   EXPECT_NE(results.find("insufficient_quota"), std::string::npos);
+}
+
+TEST(RunEndToEnd, BudgetStopsNewRequestsAndAHigherBudgetContinuesWithoutRebuying) {
+  TempDir dir("budget");
+  MockProcess mock(dir, {"--latency", "fixed:5"});
+  const Dataset d = sample_or_demo();
+  auto sweep = [&](double budget) {
+    return "name: budget\ndataset: { path: " + d.path + ", limit: 100 }\nlexicon: " + d.lexicon +
+           "\ncache: " + (dir / "cache") + "\noutput: " + (dir / "out") + "\nbudget_usd: " +
+           fmt::format("{}", budget) + "\nprices: { gpt-4o-mini: { prompt: 100, completion: 100 } }\n"
+           "endpoints:\n  - { name: oa, dialect: openai, base_url: " + mock.origin() +
+           "/v1, limits: { concurrency: 4 } }\n"
+           "models:\n  - { name: gpt, endpoint: oa, model: gpt-4o-mini, params: { max_tokens: 16 } }\n"
+           "prompts:\n  - { name: zero, template: express-zero-shot }\n";
+  };
+  // The dry run's estimate of the whole sweep (its row: endpoint, model, requests, cached,
+  // prompt tokens, completion tokens, cost, time) sets a budget of about 20 requests.
+  write(dir / "sweep.yaml", sweep(0));
+  auto dry = run_sweep(dir / "sweep.yaml", "--dry-run");
+  ASSERT_EQ(dry.exit_code, 0) << dry.err;
+  std::int64_t items = 0;
+  double estimate = 0;
+  {
+    std::istringstream lines(dry.out);
+    for (std::string line; std::getline(lines, line);) {
+      std::istringstream cols(line);
+      std::string endpoint, model, cached, prompt, completion;
+      if (cols >> endpoint >> model && endpoint == "oa" && model == "gpt")
+        cols >> items >> cached >> prompt >> completion >> estimate;
+    }
+  }
+  ASSERT_GT(items, 30) << dry.out;
+  const double per_request = estimate / static_cast<double>(items);
+  const double budget = per_request * 20.5;
+  write(dir / "sweep.yaml", sweep(budget));
+  auto r = run_sweep(dir / "sweep.yaml");
+  EXPECT_EQ(r.exit_code, 3) << r.err;
+  EXPECT_NE(r.err.find("budget_usd"), std::string::npos) << r.err;
+  simdjson::dom::parser p;
+  auto state = parse(p, read_text(dir / "out/run.json"));
+  const double spent = double(state["spent_usd"]);
+  const std::int64_t sent = mock.requests();
+  // Spending stops near the budget (estimates are upper bounds: completions are shorter than
+  // max_tokens) and never passes it by more than the requests in flight.
+  EXPECT_GT(spent, budget * 0.5) << "budget " << budget;
+  EXPECT_LE(spent, budget + 4 * per_request) << "budget " << budget;
+  EXPECT_GE(sent, 10);
+  EXPECT_LT(sent, items);
+  EXPECT_EQ(int64_t(state["requests_sent"]), sent);
+  simdjson::dom::parser p2;
+  auto configs = simdjson::dom::array(parse(p2, read_text(dir / "out/summary.json")));
+  const std::int64_t rows = int64_t(configs.at(0)["rows"]), failed = int64_t(configs.at(0)["failed"]);
+  EXPECT_EQ(rows + failed, items);
+  EXPECT_GT(failed, 0);
+  EXPECT_NE(read_text(dir / "out/results.jsonl").find("reached"), std::string::npos);
+
+  // A higher budget continues: only the rest is bought, nothing twice.
+  write(dir / "sweep.yaml", sweep(budget * 100));
+  r = run_sweep(dir / "sweep.yaml");
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  auto stats = mock.stats();
+  EXPECT_EQ(int64_t(stats["max_per_prompt"]), 1);
+  EXPECT_EQ(int64_t(stats["requests"]), int64_t(stats["prompts"]));
+  simdjson::dom::parser p3;
+  auto final_configs = simdjson::dom::array(parse(p3, read_text(dir / "out/summary.json")));
+  EXPECT_EQ(int64_t(final_configs.at(0)["rows"]), items);
+  EXPECT_EQ(int64_t(final_configs.at(0)["failed"]), 0);
 }
 
 TEST(RunEndToEnd, SigintDrainsExitsOneThirtyAndARerunFinishes) {
