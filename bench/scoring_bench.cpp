@@ -29,14 +29,17 @@ struct Fixture {
   Fixture() {
     const std::string shared = std::string(EMOSWEEP_SOURCE_DIR) + "/../shared/data/express/";
     const bool real = std::filesystem::exists(shared + "express-sample.csv");
-    const std::string data = real ? shared + "express-sample.csv"
-                                  : std::string(EMOSWEEP_SOURCE_DIR) + "/configs/demo/demo-dataset.csv";
-    const std::string lex = real ? shared + "lexicon-decomposition.csv"
-                                 : std::string(EMOSWEEP_SOURCE_DIR) + "/configs/demo/demo-lexicon.csv";
+    const std::string data =
+        real ? shared + "express-sample.csv"
+             : std::string(EMOSWEEP_SOURCE_DIR) + "/configs/demo/demo-dataset.csv";
+    const std::string lex =
+        real ? shared + "lexicon-decomposition.csv"
+             : std::string(EMOSWEEP_SOURCE_DIR) + "/configs/demo/demo-lexicon.csv";
     lexicon = Lexicon::load(lex);
     std::vector<std::string> vocab;
     for (const auto& s : read_dataset(data))
-      for (const auto& l : s.labels) vocab.push_back(l);
+      for (const auto& l : s.labels)
+        vocab.push_back(l);
     std::mt19937_64 rng(42);
     for (const auto& s : read_dataset(data)) {
       gold.push_back(prepare_gold(s.labels, lexicon, table));
@@ -50,8 +53,10 @@ struct Fixture {
       masks += s.labels.size();
       predicted.push_back(std::move(p));
     }
-    for (const auto& p : predicted) words.insert(words.end(), p.begin(), p.end());
-    for (const auto& w : vocab) naive_lexicon[w] = lexicon.lookup(w);
+    for (const auto& p : predicted)
+      words.insert(words.end(), p.begin(), p.end());
+    for (const auto& w : vocab)
+      naive_lexicon[w] = lexicon.lookup(w);
   }
 };
 
@@ -64,11 +69,12 @@ void BM_ScoreKernel(benchmark::State& state) {
   const auto& f = fixture();
   for (auto _ : state) {
     Accumulator acc;
-    for (std::size_t i = 0; i < f.gold.size(); ++i) acc.add(f.gold[i], &f.predicted[i], f.lexicon);
+    for (std::size_t i = 0; i < f.gold.size(); ++i)
+      acc.add(f.gold[i], &f.predicted[i], f.lexicon);
     benchmark::DoNotOptimize(acc.f1_scaled);
   }
-  state.counters["masks/s"] = benchmark::Counter(
-      static_cast<double>(state.iterations() * f.masks), benchmark::Counter::kIsRate);
+  state.counters["masks/s"] = benchmark::Counter(static_cast<double>(state.iterations() * f.masks),
+                                                 benchmark::Counter::kIsRate);
 }
 BENCHMARK(BM_ScoreKernel);
 
@@ -100,8 +106,8 @@ void BM_ScoreNaiveReference(benchmark::State& state) {
     }
     benchmark::DoNotOptimize(lab + vec + f1 + agree);
   }
-  state.counters["masks/s"] = benchmark::Counter(
-      static_cast<double>(state.iterations() * f.masks), benchmark::Counter::kIsRate);
+  state.counters["masks/s"] = benchmark::Counter(static_cast<double>(state.iterations() * f.masks),
+                                                 benchmark::Counter::kIsRate);
 }
 BENCHMARK(BM_ScoreNaiveReference);
 
@@ -109,7 +115,8 @@ void BM_LexiconLookup(benchmark::State& state) {
   const auto& f = fixture();
   for (auto _ : state) {
     unsigned sum = 0;
-    for (const auto& w : f.words) sum += f.lexicon.lookup(w);
+    for (const auto& w : f.words)
+      sum += f.lexicon.lookup(w);
     benchmark::DoNotOptimize(sum);
   }
   state.counters["lookups/s"] = benchmark::Counter(

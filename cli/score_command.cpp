@@ -2,8 +2,8 @@
 #include <memory>
 #include <string>
 
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
+#include <CLI/CLI.hpp>
 
 #include "cli/commands.hpp"
 #include "core/json.hpp"
@@ -26,7 +26,8 @@ void print_table(const express::PredictionsScore& result, std::size_t top_labels
   fmt::print("{:<8}{:>10}\n", "metric", "value");
   const std::pair<const char*, double> metrics[] = {
       {"vrate", s.vrate}, {"accl", s.accl}, {"accv", s.accv}, {"f1v", s.f1v}, {"accv2", s.accv2}};
-  for (const auto& [name, v] : metrics) fmt::print("{:<8}{:>10.4f}\n", name, v);
+  for (const auto& [name, v] : metrics)
+    fmt::print("{:<8}{:>10.4f}\n", name, v);
   fmt::print("\n{:<14}{:>11}{:>8}\n", "dimension", "agreement", "f1");
   for (std::size_t d = 0; d < express::kDimensionCount; ++d) {
     fmt::print("{:<14}{:>11.4f}{:>8.4f}\n", express::kDimensions[d], s.dimensions[d].agreement,
@@ -76,8 +77,8 @@ void add_score_command(CLI::App& app, Action& action) {
   cmd->callback([opts, &action] {
     action = [opts] {
       const auto lexicon = express::Lexicon::load(opts->lexicon);
-      const auto result = express::score_predictions(
-          opts->predictions, lexicon, express::parse_mode_from_string(opts->parse));
+      const auto result = express::score_predictions(opts->predictions, lexicon,
+                                                     express::parse_mode_from_string(opts->parse));
       if (opts->format == "table") {
         print_table(result, opts->top_labels);
         return 0;

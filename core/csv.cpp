@@ -49,7 +49,8 @@ struct Reader::Source {
   // The whole input as one view when it is in memory or mapped.
   std::optional<std::string_view> whole() const {
     if (from_memory) return std::string_view(memory);
-    if (mapped || (fd >= 0 && mapped_size == 0 && is_empty_regular)) return std::string_view(mapped ? mapped : "", mapped_size);
+    if (mapped || (fd >= 0 && mapped_size == 0 && is_empty_regular))
+      return std::string_view(mapped ? mapped : "", mapped_size);
     return std::nullopt;
   }
   bool is_empty_regular = false;
@@ -85,8 +86,8 @@ struct Reader::Source {
     std::size_t lines = 1, done = 0;
     std::string chunk(kChunk, '\0');
     while (done < offset) {
-      const ssize_t n = ::pread(fd, chunk.data(), std::min(kChunk, offset - done),
-                                static_cast<off_t>(done));
+      const ssize_t n =
+          ::pread(fd, chunk.data(), std::min(kChunk, offset - done), static_cast<off_t>(done));
       if (n <= 0) break;
       lines += count_newlines(chunk.data(), chunk.data() + n);
       done += static_cast<std::size_t>(n);
@@ -116,9 +117,11 @@ struct Reader::Source {
 
 Reader::Reader(std::unique_ptr<Source> source, std::string name)
     : source_(std::move(source)), name_(std::move(name)) {
-  if (!read_record(true)) throw InputError(fmt::format("{}: empty file, expected a header row", name_));
+  if (!read_record(true))
+    throw InputError(fmt::format("{}: empty file, expected a header row", name_));
   header_.reserve(fields_.size());
-  for (std::size_t i = 0; i < fields_.size(); ++i) header_.emplace_back(field(i));
+  for (std::size_t i = 0; i < fields_.size(); ++i)
+    header_.emplace_back(field(i));
   // A UTF-8 byte order mark is not part of the first column's name.
   if (!header_.empty() && header_[0].starts_with("\xEF\xBB\xBF")) header_[0].erase(0, 3);
   row_ = 0;
@@ -133,7 +136,9 @@ Reader Reader::from_string(std::string data, std::string name) {
   return Reader(std::move(source), std::move(name));
 }
 
-Reader::Reader(Reader&& other) noexcept { *this = std::move(other); }
+Reader::Reader(Reader&& other) noexcept {
+  *this = std::move(other);
+}
 
 Reader& Reader::operator=(Reader&& other) noexcept {
   source_ = std::move(other.source_);
@@ -170,7 +175,9 @@ std::string_view Reader::field(std::size_t i) const {
   return (s.unescaped ? std::string_view(scratch_) : view_).substr(s.offset, s.length);
 }
 
-std::size_t Reader::line() const { return line_at(record_offset_); }
+std::size_t Reader::line() const {
+  return line_at(record_offset_);
+}
 
 std::size_t Reader::line_at(std::size_t offset) const {
   return source_ ? source_->line_at(offset) : 1;
@@ -215,8 +222,8 @@ bool Reader::next() {
   if (!read_record(false)) return false;
   ++row_;
   if (fields_.size() != header_.size()) {
-    throw InputError(fmt::format("{}: expected {} fields, found {}", where(), header_.size(),
-                                 fields_.size()));
+    throw InputError(
+        fmt::format("{}: expected {} fields, found {}", where(), header_.size(), fields_.size()));
   }
   return true;
 }
@@ -293,14 +300,15 @@ bool Reader::read_record(bool header) {
         } else if (view_[p] == '\n' || view_[p] == '\r') {
           done = true;
         } else {
-          throw InputError(fmt::format("{}: row {} (line {}): unexpected text after a closing quote",
-                                       name_, header ? 0 : row_ + 1,
-                                       source_->line_at(buf_offset_ + p)));
+          throw InputError(
+              fmt::format("{}: row {} (line {}): unexpected text after a closing quote", name_,
+                          header ? 0 : row_ + 1, source_->line_at(buf_offset_ + p)));
         }
       } else {
         // Unquoted field: up to the next separator or end of line.
         std::size_t q = p;
-        while (q < n && view_[q] != ',' && view_[q] != '\n' && view_[q] != '\r') ++q;
+        while (q < n && view_[q] != ',' && view_[q] != '\n' && view_[q] != '\r')
+          ++q;
         if (q >= n && !eof_) {
           need_more = true;
           break;

@@ -11,7 +11,9 @@ Sha256Builder::Sha256Builder() : ctx_(EVP_MD_CTX_new()) {
     throw std::runtime_error("SHA-256: OpenSSL initialisation failed");
 }
 
-Sha256Builder::~Sha256Builder() { EVP_MD_CTX_free(static_cast<EVP_MD_CTX*>(ctx_)); }
+Sha256Builder::~Sha256Builder() {
+  EVP_MD_CTX_free(static_cast<EVP_MD_CTX*>(ctx_));
+}
 
 void Sha256Builder::update(std::string_view bytes) {
   EVP_DigestUpdate(static_cast<EVP_MD_CTX*>(ctx_), bytes.data(), bytes.size());

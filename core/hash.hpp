@@ -29,7 +29,9 @@ class Sha256Builder {
 
 Sha256 sha256(std::string_view bytes);
 std::string to_hex(const unsigned char* data, std::size_t size);
-inline std::string to_hex(const Sha256& d) { return to_hex(d.data(), d.size()); }
+inline std::string to_hex(const Sha256& d) {
+  return to_hex(d.data(), d.size());
+}
 
 // FNV-1a 64 followed by a murmur-style finaliser: stable across platforms and releases.
 std::uint64_t stable64(std::string_view bytes, std::uint64_t seed = 0);

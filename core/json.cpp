@@ -21,12 +21,15 @@ inline std::uint64_t load8(const char* p) {
   return v;
 }
 // High bit set in every byte of `v` that is zero.
-inline std::uint64_t zero_bytes(std::uint64_t v) { return (v - kOnes) & ~v & kHighs; }
+inline std::uint64_t zero_bytes(std::uint64_t v) {
+  return (v - kOnes) & ~v & kHighs;
+}
 // Non-zero when some byte is a control character (< 0x20), '"' or '\\'. Bytes >= 0x80 are
 // reported too (by the caller's separate test) and handled byte by byte.
 inline bool needs_escape(std::uint64_t v) {
   const std::uint64_t lt20 = (v - 0x2020202020202020ULL) & ~v & kHighs;
-  return (lt20 | zero_bytes(v ^ 0x2222222222222222ULL) | zero_bytes(v ^ 0x5C5C5C5C5C5C5C5CULL)) != 0;
+  return (lt20 | zero_bytes(v ^ 0x2222222222222222ULL) | zero_bytes(v ^ 0x5C5C5C5C5C5C5C5CULL)) !=
+         0;
 }
 
 bool all_ascii(std::string_view s) {
@@ -64,13 +67,27 @@ void append_string(std::string& out, std::string_view s) {
     out.append(s.data() + run, i - run);
     run = i + 1;
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      case '\b': out += "\\b"; break;
-      case '\f': out += "\\f"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '\b':
+        out += "\\b";
+        break;
+      case '\f':
+        out += "\\f";
+        break;
       default:
         out += "\\u00";
         out.push_back(kHex[c >> 4]);

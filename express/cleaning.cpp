@@ -22,8 +22,10 @@ bool clean_paper(std::string_view raw, std::vector<std::string>& words) {
     if (has_quote(raw)) return parse_python_list(raw, words);
     // No quotes: Python's raw.strip('[]').split(','), each piece stripped, empties dropped.
     std::size_t b = 0, e = raw.size();
-    while (b < e && (raw[b] == '[' || raw[b] == ']')) ++b;
-    while (e > b && (raw[e - 1] == '[' || raw[e - 1] == ']')) --e;
+    while (b < e && (raw[b] == '[' || raw[b] == ']'))
+      ++b;
+    while (e > b && (raw[e - 1] == '[' || raw[e - 1] == ']'))
+      --e;
     for (std::string_view piece : text::split(raw.substr(b, e - b), ',')) {
       piece = text::python_strip(piece);
       if (!piece.empty()) words.emplace_back(piece);
@@ -48,7 +50,8 @@ bool clean_lenient(std::string_view raw, std::vector<std::string>& words) {
   constexpr int kMaxClosers = 64;
   constexpr int kMaxOpeners = 64;
   int closers = 0;
-  for (std::size_t close = stripped.rfind(']'); close != std::string_view::npos && closers < kMaxClosers;
+  for (std::size_t close = stripped.rfind(']');
+       close != std::string_view::npos && closers < kMaxClosers;
        close = close == 0 ? std::string_view::npos : stripped.rfind(']', close - 1), ++closers) {
     int openers = 0;
     for (std::size_t open = close == 0 ? std::string_view::npos : stripped.rfind('[', close - 1);

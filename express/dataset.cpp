@@ -29,8 +29,10 @@ bool is_jsonl(std::string_view path) {
 }
 
 std::optional<long long> parse_int(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
+    s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t'))
+    s.remove_suffix(1);
   // pandas may write integer columns as floats ("3.0").
   if (s.ends_with(".0")) s.remove_suffix(2);
   long long v = 0;
@@ -69,7 +71,8 @@ struct DatasetReader::Impl {
   std::string error;
 };
 
-DatasetReader::DatasetReader(const std::string& path) : path_(path), impl_(std::make_unique<Impl>()) {
+DatasetReader::DatasetReader(const std::string& path)
+    : path_(path), impl_(std::make_unique<Impl>()) {
   if (is_jsonl(path)) {
     impl_->source = std::make_unique<Impl::Jsonl>(path);
   } else {
@@ -106,7 +109,8 @@ std::optional<std::string> json_text(simdjson::ondemand::object& obj, std::strin
   }
   if (type == simdjson::ondemand::json_type::number) {
     std::string_view raw = v.raw_json_token();
-    while (!raw.empty() && (raw.back() == ' ' || raw.back() == '\n')) raw.remove_suffix(1);
+    while (!raw.empty() && (raw.back() == ' ' || raw.back() == '\n'))
+      raw.remove_suffix(1);
     return std::string(raw);
   }
   throw InputError(fmt::format("{}: field '{}' must be a string", where, key));
@@ -201,7 +205,8 @@ std::vector<Segment> read_dataset(const std::string& path) {
   DatasetReader reader(path);
   std::vector<Segment> out;
   Segment s;
-  while (reader.next(s)) out.push_back(s);
+  while (reader.next(s))
+    out.push_back(s);
   return out;
 }
 

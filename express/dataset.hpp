@@ -15,10 +15,10 @@ namespace emosweep::express {
 inline constexpr std::string_view kMaskToken = "<mask>";
 
 struct Segment {
-  std::size_t row = 0;       // 1-based data row (CSV record or JSONL line)
-  std::string index;         // the dataset's own id (the row number when absent)
-  std::string original_ids;  // the post the segment comes from (index when absent)
-  std::string text;          // with <mask> tokens
+  std::size_t row = 0;              // 1-based data row (CSV record or JSONL line)
+  std::string index;                // the dataset's own id (the row number when absent)
+  std::string original_ids;         // the post the segment comes from (index when absent)
+  std::string text;                 // with <mask> tokens
   std::vector<std::string> labels;  // gold words, in mask order
 };
 

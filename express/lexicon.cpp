@@ -35,14 +35,16 @@ std::optional<bool> parse_binary(std::string_view v) {
   return lead == '1';
 }
 
-void load_csv(csv::Reader& reader, const std::function<bool(std::string_view, EmotionVector)>& add) {
+void load_csv(csv::Reader& reader,
+              const std::function<bool(std::string_view, EmotionVector)>& add) {
   const auto& header = reader.header();
   bool header_ok = header.size() == kDimensionCount + 1 && header[0] == "word";
   for (std::size_t d = 0; header_ok && d < kDimensionCount; ++d)
     header_ok = header[d + 1] == kDimensions[d];
   if (!header_ok) {
     std::string expected = "word";
-    for (auto d : kDimensions) expected += fmt::format(",{}", d);
+    for (auto d : kDimensions)
+      expected += fmt::format(",{}", d);
     throw InputError(fmt::format("{}: line 1: unexpected lexicon header (expected '{}')",
                                  reader.name(), expected));
   }
@@ -91,7 +93,8 @@ class NrcParser {
     if (text.empty()) return;
     const auto parts = text::split(text, '\t');
     if (parts.size() != 3) {
-      throw InputError(fmt::format("{}: line {}: expected word<TAB>emotion<TAB>0|1", name_, number));
+      throw InputError(
+          fmt::format("{}: line {}: expected word<TAB>emotion<TAB>0|1", name_, number));
     }
     const auto d = dimension_index(parts[1]);
     if (!d) {
@@ -113,7 +116,8 @@ class NrcParser {
 
   template <typename Emit>
   void finish(Emit&& emit) {
-    for (const auto& w : order_) emit(w, entries_.at(w).vector);
+    for (const auto& w : order_)
+      emit(w, entries_.at(w).vector);
   }
 
  private:
@@ -131,7 +135,8 @@ class NrcParser {
 Lexicon Lexicon::from_nrc_string(std::string_view data, std::string name) {
   NrcParser parser(std::move(name));
   std::size_t number = 0;
-  for (std::string_view line : text::split(data, '\n')) parser.line(line, ++number);
+  for (std::string_view line : text::split(data, '\n'))
+    parser.line(line, ++number);
   Lexicon lex;
   parser.finish([&](const std::string& w, EmotionVector v) { lex.insert(w, v); });
   return lex;
@@ -151,7 +156,8 @@ Lexicon Lexicon::load(const std::string& path) {
     NrcParser parser(path);
     LineReader lines(path);
     std::string_view line;
-    while (lines.next(line)) parser.line(line, lines.line_number());
+    while (lines.next(line))
+      parser.line(line, lines.line_number());
     parser.finish([&](const std::string& w, EmotionVector v) { lex.insert(w, v); });
   } else {
     csv::Reader reader(path);

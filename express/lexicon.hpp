@@ -16,8 +16,8 @@ namespace emosweep::express {
 using EmotionVector = std::uint16_t;
 inline constexpr std::size_t kDimensionCount = 10;
 inline constexpr std::array<std::string_view, kDimensionCount> kDimensions = {
-    "anger", "anticipation", "disgust", "fear",     "joy",
-    "sadness", "surprise",   "trust",   "positive", "negative"};
+    "anger",   "anticipation", "disgust", "fear",     "joy",
+    "sadness", "surprise",     "trust",   "positive", "negative"};
 
 // Immutable after loading: safe to share between threads for concurrent lookups.
 class Lexicon {

@@ -145,8 +145,9 @@ PredictionsScore score_csv(const std::string& path, const Lexicon& lexicon, Pars
   queue.close();
   scorer.join();
   if (bad_row != 0) {
-    throw InputError(fmt::format("{}: row {} (line {}): column 'labels' is not a list of strings ({})",
-                                 reader.name(), bad_row, reader.line_at(bad_offset), bad_error));
+    throw InputError(
+        fmt::format("{}: row {} (line {}): column 'labels' is not a list of strings ({})",
+                    reader.name(), bad_row, reader.line_at(bad_offset), bad_error));
   }
   return out;
 }

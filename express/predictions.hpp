@@ -18,7 +18,6 @@ struct PredictionsScore {
 
 // Streams the file once. Throws InputError naming the file and row on a missing column or a
 // malformed `labels` literal; invalid outputs are scored as invalid, never errors.
-PredictionsScore score_predictions(const std::string& path, const Lexicon& lexicon,
-                                   ParseMode mode);
+PredictionsScore score_predictions(const std::string& path, const Lexicon& lexicon, ParseMode mode);
 
 }  // namespace emosweep::express

@@ -105,10 +105,12 @@ std::string trim_context(std::string_view segment, std::size_t max_words) {
   };
   std::vector<Word> words;
   for (std::size_t i = 0; i < segment.size();) {
-    while (i < segment.size() && std::isspace(static_cast<unsigned char>(segment[i]))) ++i;
+    while (i < segment.size() && std::isspace(static_cast<unsigned char>(segment[i])))
+      ++i;
     if (i >= segment.size()) break;
     const std::size_t b = i;
-    while (i < segment.size() && !std::isspace(static_cast<unsigned char>(segment[i]))) ++i;
+    while (i < segment.size() && !std::isspace(static_cast<unsigned char>(segment[i])))
+      ++i;
     const std::string_view w = segment.substr(b, i - b);
     words.push_back({b, i, w.find(kMaskToken) != std::string_view::npos});
   }
@@ -157,7 +159,8 @@ std::string trim_context(std::string_view segment, std::size_t max_words) {
       continue;
     }
     std::size_t j = i;
-    while (j + 1 < words.size() && keep[j + 1]) ++j;
+    while (j + 1 < words.size() && keep[j + 1])
+      ++j;
     if (!first_run || i > 0) out += first_run ? "... " : " ... ";
     out.append(segment.substr(words[i].begin, words[j].end - words[i].begin));
     first_run = false;

@@ -9,8 +9,7 @@ namespace {
 
 class ListParser {
  public:
-  ListParser(std::string_view text, std::vector<std::string>& items)
-      : s_(text), items_(items) {}
+  ListParser(std::string_view text, std::vector<std::string>& items) : s_(text), items_(items) {}
 
   bool parse() {
     // Reuse the caller's strings (and their capacity): no allocation per item in steady state.
@@ -73,7 +72,8 @@ class ListParser {
       } else if (in_brackets && (c == '\n' || c == '\r')) {
         ++i_;
       } else if (in_brackets && c == '#') {
-        while (i_ < s_.size() && s_[i_] != '\n' && s_[i_] != '\r') ++i_;
+        while (i_ < s_.size() && s_[i_] != '\n' && s_[i_] != '\r')
+          ++i_;
       } else if (c == '\\' && i_ + 1 < s_.size() && (s_[i_ + 1] == '\n' || s_[i_ + 1] == '\r')) {
         i_ += 2;
         if (s_[i_ - 1] == '\r' && i_ < s_.size() && s_[i_] == '\n') ++i_;
@@ -159,13 +159,13 @@ class ListParser {
 
   bool parse_string_body(bool raw, std::string& out) {
     const char quote = s_[i_];
-    const bool triple =
-        i_ + 2 < s_.size() && s_[i_ + 1] == quote && s_[i_ + 2] == quote;
+    const bool triple = i_ + 2 < s_.size() && s_[i_ + 1] == quote && s_[i_ + 2] == quote;
     i_ += triple ? 3 : 1;
     for (;;) {
       // Copy a run of ordinary characters at once.
       std::size_t j = i_;
-      while (j < s_.size() && s_[j] != quote && s_[j] != '\\' && s_[j] != '\n' && s_[j] != '\r') ++j;
+      while (j < s_.size() && s_[j] != quote && s_[j] != '\\' && s_[j] != '\n' && s_[j] != '\r')
+        ++j;
       out.append(s_.data() + i_, j - i_);
       i_ = j;
       if (i_ >= s_.size()) return fail("unterminated string");
@@ -209,20 +209,41 @@ class ListParser {
       }
       i_ += 2;
       switch (e) {
-        case '\n': break;
+        case '\n':
+          break;
         case '\r':
           if (i_ < s_.size() && s_[i_] == '\n') ++i_;
           break;
-        case '\\': out.push_back('\\'); break;
-        case '\'': out.push_back('\''); break;
-        case '"': out.push_back('"'); break;
-        case 'a': out.push_back('\a'); break;
-        case 'b': out.push_back('\b'); break;
-        case 'f': out.push_back('\f'); break;
-        case 'n': out.push_back('\n'); break;
-        case 'r': out.push_back('\r'); break;
-        case 't': out.push_back('\t'); break;
-        case 'v': out.push_back('\v'); break;
+        case '\\':
+          out.push_back('\\');
+          break;
+        case '\'':
+          out.push_back('\'');
+          break;
+        case '"':
+          out.push_back('"');
+          break;
+        case 'a':
+          out.push_back('\a');
+          break;
+        case 'b':
+          out.push_back('\b');
+          break;
+        case 'f':
+          out.push_back('\f');
+          break;
+        case 'n':
+          out.push_back('\n');
+          break;
+        case 'r':
+          out.push_back('\r');
+          break;
+        case 't':
+          out.push_back('\t');
+          break;
+        case 'v':
+          out.push_back('\v');
+          break;
         case 'x': {
           char32_t cp;
           if (!read_hex(2, cp)) return false;
@@ -267,8 +288,7 @@ class ListParser {
 
 }  // namespace
 
-bool parse_python_list(std::string_view text, std::vector<std::string>& items,
-                       std::string* error) {
+bool parse_python_list(std::string_view text, std::vector<std::string>& items, std::string* error) {
   ListParser parser(text, items);
   const bool ok = parser.parse();
   if (!ok) {

@@ -37,7 +37,8 @@ namespace {
 // std::popcount would call into libgcc on every mask.
 constexpr std::array<std::uint8_t, 1024> kBits = [] {
   std::array<std::uint8_t, 1024> t{};
-  for (unsigned i = 0; i < 1024; ++i) t[i] = static_cast<std::uint8_t>(std::popcount(i));
+  for (unsigned i = 0; i < 1024; ++i)
+    t[i] = static_cast<std::uint8_t>(std::popcount(i));
   return t;
 }();
 }  // namespace
@@ -96,7 +97,8 @@ void Accumulator::add(const GoldSegment& gold, const std::vector<std::string>* p
   const bool valid = predicted != nullptr && predicted->size() == gold.size();
   add_segment(gold.size(), valid);
   if (!valid) {
-    for (const auto& g : gold) add_invalid_mask(g);
+    for (const auto& g : gold)
+      add_invalid_mask(g);
     return;
   }
   for (std::size_t i = 0; i < gold.size(); ++i) {
@@ -128,7 +130,9 @@ void Accumulator::merge(const Accumulator& o) {
 }
 
 namespace {
-double ratio(double num, double den) { return den == 0 ? 0.0 : num / den; }
+double ratio(double num, double den) {
+  return den == 0 ? 0.0 : num / den;
+}
 }  // namespace
 
 Scores Accumulator::scores() const {
@@ -148,9 +152,8 @@ Scores Accumulator::scores() const {
     const auto& c = dimensions[d];
     s.dimensions[d].agreement =
         ratio(static_cast<double>(c.agree), static_cast<double>(valid_masks));
-    s.dimensions[d].f1 =
-        ratio(2.0 * static_cast<double>(c.tp), 2.0 * static_cast<double>(c.tp) +
-                                                   static_cast<double>(c.fp + c.fn));
+    s.dimensions[d].f1 = ratio(2.0 * static_cast<double>(c.tp),
+                               2.0 * static_cast<double>(c.tp) + static_cast<double>(c.fp + c.fn));
   }
   return s;
 }
@@ -179,7 +182,8 @@ void write_label_accuracy(json::Writer& w, const Accumulator& acc, const LabelTa
   std::vector<std::uint32_t> ids(acc.labels.size());
   std::iota(ids.begin(), ids.end(), 0u);
   std::stable_sort(ids.begin(), ids.end(), [&](std::uint32_t a, std::uint32_t b) {
-    if (acc.labels[a].masks != acc.labels[b].masks) return acc.labels[a].masks > acc.labels[b].masks;
+    if (acc.labels[a].masks != acc.labels[b].masks)
+      return acc.labels[a].masks > acc.labels[b].masks;
     return table.name(a) < table.name(b);
   });
   w.begin_array();

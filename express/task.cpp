@@ -22,7 +22,8 @@ constexpr std::size_t kPoolSize = 256;
 std::vector<std::string> lowered(const std::vector<std::string>& words) {
   std::vector<std::string> out;
   out.reserve(words.size());
-  for (const auto& w : words) out.push_back(text::python_lower(w));
+  for (const auto& w : words)
+    out.push_back(text::python_lower(w));
   return out;
 }
 
@@ -56,7 +57,9 @@ class Stream : public orchestrator::ItemStream {
     const auto id = labels_.find(w);
     // Every label was interned by the constructor's pass over the same file; a file changed
     // in between is bad input.
-    if (!id) throw InputError(fmt::format("{}: label '{}' appeared after the run started", reader_.path(), w));
+    if (!id)
+      throw InputError(
+          fmt::format("{}: label '{}' appeared after the run started", reader_.path(), w));
     return *id;
   }
   DatasetReader reader_;
@@ -70,15 +73,21 @@ class ExpressVariant : public orchestrator::Variant {
  public:
   ExpressVariant(const ExpressTask& task, Template t, std::size_t shots, std::size_t context_words,
                  ParseMode mode, std::uint64_t seed, std::string system)
-      : task_(task), template_(t), shots_(shots), context_words_(context_words), mode_(mode),
-        seed_(seed), system_(std::move(system)) {
+      : task_(task),
+        template_(t),
+        shots_(shots),
+        context_words_(context_words),
+        mode_(mode),
+        seed_(seed),
+        system_(std::move(system)) {
     // The text around the segment depends only on the mask count: render it once per count
     // (the common 1–15) and splice segments in, instead of substituting placeholders per item.
     if (template_ != Template::few_shot) {
       static constexpr std::string_view kMarker = "\x01segment\x01";
       for (std::size_t n = 1; n < kPrecomputed; ++n) {
-        const std::string full = template_ == Template::zero_shot ? render_zero_shot(kMarker, n)
-                                                                  : render_chain_of_thought(kMarker, n);
+        const std::string full = template_ == Template::zero_shot
+                                     ? render_zero_shot(kMarker, n)
+                                     : render_chain_of_thought(kMarker, n);
         const std::size_t at = full.find(kMarker);
         around_[n] = {full.substr(0, at), full.substr(at + kMarker.size())};
       }
@@ -89,7 +98,8 @@ class ExpressVariant : public orchestrator::Variant {
     const auto& item = static_cast<const ExpressItem&>(base);
     std::string trimmed_text;
     if (context_words_ > 0) trimmed_text = trim_context(item.text, context_words_);
-    const std::string_view segment = context_words_ > 0 ? std::string_view(trimmed_text) : std::string_view(item.text);
+    const std::string_view segment =
+        context_words_ > 0 ? std::string_view(trimmed_text) : std::string_view(item.text);
     const std::size_t n = item.labels.size();
     orchestrator::RenderedPrompt p;
     p.system = system_;
@@ -105,16 +115,18 @@ class ExpressVariant : public orchestrator::Variant {
           text = template_ == Template::zero_shot ? render_zero_shot(segment, n)
                                                   : render_chain_of_thought(segment, n);
         }
-        p.template_version =
-            std::string(template_ == Template::zero_shot ? kZeroShotVersion : kChainOfThoughtVersion);
+        p.template_version = std::string(template_ == Template::zero_shot ? kZeroShotVersion
+                                                                          : kChainOfThoughtVersion);
         break;
       case Template::few_shot: {
         std::vector<std::string> trimmed;
         std::vector<Example> examples;
         const auto picks = pick_examples(item);
         trimmed.reserve(picks.size());
-        for (const auto* e : picks) trimmed.push_back(trim_context(e->text, context_words_));
-        for (std::size_t i = 0; i < picks.size(); ++i) examples.push_back({trimmed[i], &picks[i]->labels});
+        for (const auto* e : picks)
+          trimmed.push_back(trim_context(e->text, context_words_));
+        for (std::size_t i = 0; i < picks.size(); ++i)
+          examples.push_back({trimmed[i], &picks[i]->labels});
         text = render_few_shot(segment, n, examples);
         p.template_version = fmt::format("{}:k={}:seed={}", kFewShotVersion, shots_, seed_);
         break;
@@ -135,7 +147,8 @@ class ExpressVariant : public orchestrator::Variant {
     const bool valid = status == CleanStatus::valid;
     acc.add_segment(item.gold.size(), valid);
     row.key("labels").begin_array();
-    for (const auto& g : item.gold) row.value(g.word);
+    for (const auto& g : item.gold)
+      row.value(g.word);
     row.end_array();
     row.field("output", output);
     row.key("predicted");
@@ -143,7 +156,8 @@ class ExpressVariant : public orchestrator::Variant {
       row.null();
     } else {
       row.begin_array();
-      for (const auto& w : words) row.value(w);
+      for (const auto& w : words)
+        row.value(w);
       row.end_array();
     }
     row.field("valid", valid);
@@ -178,7 +192,8 @@ class ExpressVariant : public orchestrator::Variant {
   std::uint64_t estimate_prompt_tokens(const orchestrator::Item& base) const override {
     const auto& item = static_cast<const ExpressItem&>(base);
     // ~4 characters per token; the template adds ~90 tokens, each example its own text.
-    std::uint64_t chars = std::min<std::uint64_t>(item.text.size(), context_words_ ? context_words_ * 6 : item.text.size());
+    std::uint64_t chars = std::min<std::uint64_t>(
+        item.text.size(), context_words_ ? context_words_ * 6 : item.text.size());
     if (template_ == Template::few_shot) chars *= 1 + shots_;
     return chars / 4 + 90 + system_.size() / 4;
   }
@@ -204,7 +219,8 @@ class ExpressVariant : public orchestrator::Variant {
     std::partial_sort(ranked.begin(), ranked.begin() + static_cast<std::ptrdiff_t>(k), ranked.end(),
                       [](const auto& a, const auto& b) { return a.first < b.first; });
     std::vector<const ExpressTask::PoolEntry*> out;
-    for (std::size_t i = 0; i < k; ++i) out.push_back(ranked[i].second);
+    for (std::size_t i = 0; i < k; ++i)
+      out.push_back(ranked[i].second);
     return out;
   }
 
@@ -230,8 +246,8 @@ std::size_t parse_count(const std::map<std::string, std::string>& options, const
   } catch (...) {
   }
   if (v < 0 || pos != it->second.size())
-    throw InputError(fmt::format("{}: '{}' must be a non-negative integer, got '{}'", where, key,
-                                 it->second));
+    throw InputError(
+        fmt::format("{}: '{}' must be a non-negative integer, got '{}'", where, key, it->second));
   return static_cast<std::size_t>(v);
 }
 
@@ -271,7 +287,8 @@ ExpressTask::ExpressTask(std::string dataset_path, std::string lexicon_path)
       throw InputError(fmt::format("{}: row {}: segment is not valid UTF-8 (byte {})",
                                    dataset_path_, s.row, bad));
     }
-    for (const auto& w : lowered(s.labels)) labels_.intern(w);
+    for (const auto& w : lowered(s.labels))
+      labels_.intern(w);
     if (pool_.size() < kPoolSize) pool_.push_back({s.index, s.original_ids, s.text, s.labels});
   }
 }
@@ -298,8 +315,8 @@ std::unique_ptr<orchestrator::Variant> ExpressTask::prepare(const orchestrator::
   }
   for (const auto& [key, value] : spec.options) {
     if (key != "shots" && key != "context_words" && key != "parse" && key != "seed")
-      throw InputError(fmt::format("{}: unknown option '{}' for template '{}'", where, key,
-                                   spec.template_name));
+      throw InputError(
+          fmt::format("{}: unknown option '{}' for template '{}'", where, key, spec.template_name));
     if (key == "shots" && t != Template::few_shot)
       throw InputError(fmt::format("{}: 'shots' only applies to express-few-shot", where));
   }
@@ -311,7 +328,8 @@ std::unique_ptr<orchestrator::Variant> ExpressTask::prepare(const orchestrator::
   ParseMode mode = t == Template::cot ? ParseMode::lenient : ParseMode::paper;
   if (auto it = spec.options.find("parse"); it != spec.options.end()) {
     if (it->second != "paper" && it->second != "lenient")
-      throw InputError(fmt::format("{}: 'parse' must be paper or lenient, got '{}'", where, it->second));
+      throw InputError(
+          fmt::format("{}: 'parse' must be paper or lenient, got '{}'", where, it->second));
     mode = parse_mode_from_string(it->second);
   }
   return std::make_unique<ExpressVariant>(*this, t, shots, context_words, mode, seed, spec.system);
@@ -384,7 +402,8 @@ void ExpressAggregate::merge(const orchestrator::Aggregate& other) {
 
 std::vector<std::pair<std::string, double>> ExpressAggregate::headline() const {
   const Scores s = accumulator.scores();
-  return {{"vrate", s.vrate}, {"accl", s.accl}, {"accv", s.accv}, {"f1v", s.f1v}, {"accv2", s.accv2}};
+  return {
+      {"vrate", s.vrate}, {"accl", s.accl}, {"accv", s.accv}, {"f1v", s.f1v}, {"accv2", s.accv2}};
 }
 
 void ExpressAggregate::write_summary(json::Writer& w) const {

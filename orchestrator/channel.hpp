@@ -10,9 +10,9 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
-#include <ctime>
 #include <climits>
 #include <cstdint>
+#include <ctime>
 #include <memory>
 
 #include <boost/lockfree/queue.hpp>
@@ -23,12 +23,12 @@ namespace emosweep::orchestrator {
 // atomic::wait, which yields in a loop before it sleeps and so burns a core when idle).
 inline void futex_wait(std::atomic<std::uint32_t>& word, std::uint32_t expected,
                        const timespec* timeout = nullptr) {
-  ::syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&word), FUTEX_WAIT_PRIVATE, expected, timeout,
-            nullptr, 0);
+  ::syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&word), FUTEX_WAIT_PRIVATE, expected,
+            timeout, nullptr, 0);
 }
 inline void futex_wake_all(std::atomic<std::uint32_t>& word) {
-  ::syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&word), FUTEX_WAKE_PRIVATE, INT_MAX, nullptr,
-            nullptr, 0);
+  ::syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&word), FUTEX_WAKE_PRIVATE, INT_MAX,
+            nullptr, nullptr, 0);
 }
 
 // Wake-ups are batched: a sleeping consumer is woken when `wake_batch` items are waiting (or
@@ -40,10 +40,13 @@ class Channel {
  public:
   explicit Channel(std::size_t capacity, std::size_t wake_batch = 64,
                    std::chrono::microseconds tick = std::chrono::milliseconds(2))
-      : queue_(capacity), wake_batch_(std::max<std::size_t>(1, std::min(wake_batch, capacity / 2))), tick_(tick) {}
+      : queue_(capacity),
+        wake_batch_(std::max<std::size_t>(1, std::min(wake_batch, capacity / 2))),
+        tick_(tick) {}
   ~Channel() {
     T* item = nullptr;
-    while (queue_.pop(item)) delete item;
+    while (queue_.pop(item))
+      delete item;
   }
   Channel(const Channel&) = delete;
   Channel& operator=(const Channel&) = delete;
@@ -56,7 +59,8 @@ class Channel {
     // Sequentially consistent with the consumer's `sleeping_` store (Dekker's pattern): either
     // it sees the new count and does not sleep, or we see it sleeping and wake it.
     pushed_.fetch_add(1, std::memory_order_seq_cst);
-    if (sleeping_.load(std::memory_order_seq_cst) && depth() >= wake_batch_) futex_wake_all(pushed_);
+    if (sleeping_.load(std::memory_order_seq_cst) && depth() >= wake_batch_)
+      futex_wake_all(pushed_);
     return true;
   }
 
@@ -80,7 +84,8 @@ class Channel {
       sleeping_.store(true, std::memory_order_seq_cst);
       if (queue_.empty() && !closed_.load(std::memory_order_acquire)) {
         const auto us = tick_.count();
-        const timespec timeout{static_cast<time_t>(us / 1'000'000), static_cast<long>(us % 1'000'000) * 1000};
+        const timespec timeout{static_cast<time_t>(us / 1'000'000),
+                               static_cast<long>(us % 1'000'000) * 1000};
         futex_wait(pushed_, seen, &timeout);
       }
       sleeping_.store(false, std::memory_order_relaxed);

@@ -16,11 +16,13 @@ namespace emosweep::orchestrator {
 
 std::size_t edit_distance(std::string_view a, std::string_view b) {
   std::vector<std::size_t> prev(b.size() + 1), cur(b.size() + 1);
-  for (std::size_t j = 0; j <= b.size(); ++j) prev[j] = j;
+  for (std::size_t j = 0; j <= b.size(); ++j)
+    prev[j] = j;
   for (std::size_t i = 1; i <= a.size(); ++i) {
     cur[0] = i;
     for (std::size_t j = 1; j <= b.size(); ++j) {
-      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      cur[j] =
+          std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
     }
     std::swap(prev, cur);
   }
@@ -38,13 +40,15 @@ class Reader {
     dir_ = fs::path(file_).parent_path();
   }
 
-  [[noreturn]] void fail(const YAML::Node& node, const std::string& path, const std::string& what) const {
+  [[noreturn]] void fail(const YAML::Node& node, const std::string& path,
+                         const std::string& what) const {
     const YAML::Mark m = node.IsDefined() ? node.Mark() : YAML::Mark::null_mark();
     if (m.is_null()) throw InputError(fmt::format("{}: {}: {}", file_, path, what));
     throw InputError(fmt::format("{}:{}:{}: {}: {}", file_, m.line + 1, m.column + 1, path, what));
   }
 
-  static std::string suggestion(std::string_view key, std::initializer_list<std::string_view> allowed) {
+  static std::string suggestion(std::string_view key,
+                                std::initializer_list<std::string_view> allowed) {
     std::string_view best;
     std::size_t best_d = 3;
     for (auto a : allowed) {
@@ -68,7 +72,8 @@ class Reader {
       const auto key = kv.first.as<std::string>();
       if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
         std::string list;
-        for (auto a : allowed) list += (list.empty() ? "" : ", ") + std::string(a);
+        for (auto a : allowed)
+          list += (list.empty() ? "" : ", ") + std::string(a);
         fail(kv.first, join(path, key),
              fmt::format("unknown key{} (allowed: {})", suggestion(key, allowed), list));
       }
@@ -150,10 +155,12 @@ class Reader {
   fs::path dir_;
 };
 
-std::string where(const std::string& path, std::size_t i) { return fmt::format("{}[{}]", path, i); }
+std::string where(const std::string& path, std::size_t i) {
+  return fmt::format("{}[{}]", path, i);
+}
 
-void require_name(const Reader& r, const YAML::Node& node, const std::string& path, std::string& out,
-                  std::set<std::string>& seen) {
+void require_name(const Reader& r, const YAML::Node& node, const std::string& path,
+                  std::string& out, std::set<std::string>& seen) {
   out = r.str(node, path);
   if (out.empty()) r.fail(node, path, "must not be empty");
   if (!seen.insert(out).second) r.fail(node, path, fmt::format("duplicate name '{}'", out));
@@ -163,7 +170,8 @@ Price parse_price(const Reader& r, const YAML::Node& node, const std::string& pa
   r.check_keys(node, path, {"prompt", "completion"});
   Price p;
   if (node["prompt"]) p.prompt_per_mtok = r.number(node["prompt"], path + ".prompt", 0);
-  if (node["completion"]) p.completion_per_mtok = r.number(node["completion"], path + ".completion", 0);
+  if (node["completion"])
+    p.completion_per_mtok = r.number(node["completion"], path + ".completion", 0);
   return p;
 }
 
@@ -197,7 +205,8 @@ void parse_params(const Reader& r, const YAML::Node& node, const std::string& pa
     if (stop.IsScalar()) {
       p.stop.push_back(stop.as<std::string>());
     } else if (stop.IsSequence()) {
-      for (std::size_t i = 0; i < stop.size(); ++i) p.stop.push_back(r.str(stop[i], where(path + ".stop", i)));
+      for (std::size_t i = 0; i < stop.size(); ++i)
+        p.stop.push_back(r.str(stop[i], where(path + ".stop", i)));
     } else {
       r.fail(stop, path + ".stop", "expected a string or a list of strings");
     }
@@ -214,7 +223,9 @@ MockSpec parse_mock(const Reader& r, const YAML::Node& node, const std::string& 
   if (node["faults"]) m.faults = r.str(node["faults"], path + ".faults");
   if (node["seed"]) m.seed = r.count(node["seed"], path + ".seed");
   if (node["answers"]) m.answers = r.path_of(node["answers"], path + ".answers");
-  if (node["threads"]) m.threads = static_cast<unsigned>(std::max<std::uint64_t>(1, r.count(node["threads"], path + ".threads")));
+  if (node["threads"])
+    m.threads = static_cast<unsigned>(
+        std::max<std::uint64_t>(1, r.count(node["threads"], path + ".threads")));
   return m;
 }
 
@@ -230,8 +241,9 @@ EndpointConfig parse_endpoint(const Reader& r, const YAML::Node& node, const std
   const auto dialect = r.str(node["dialect"], path + ".dialect");
   const auto d = providers::dialect_from_string(dialect);
   if (!d)
-    r.fail(node["dialect"], path + ".dialect",
-           fmt::format("unknown dialect '{}' (expected openai, azure, anthropic or gemini)", dialect));
+    r.fail(
+        node["dialect"], path + ".dialect",
+        fmt::format("unknown dialect '{}' (expected openai, azure, anthropic or gemini)", dialect));
   e.dialect = *d;
   if (node["mock"]) e.mock = parse_mock(r, node["mock"], path + ".mock");
   if (node["base_url"]) {
@@ -245,12 +257,14 @@ EndpointConfig parse_endpoint(const Reader& r, const YAML::Node& node, const std
   if (node["api_version"]) e.api_version = r.str(node["api_version"], path + ".api_version");
   if (node["ca_file"]) e.ca_file = r.path_of(node["ca_file"], path + ".ca_file");
   if (node["insecure_skip_verify"])
-    e.insecure_skip_verify = r.boolean(node["insecure_skip_verify"], path + ".insecure_skip_verify");
+    e.insecure_skip_verify =
+        r.boolean(node["insecure_skip_verify"], path + ".insecure_skip_verify");
   if (const auto h = node["headers"]) {
     r.require_map(h, path + ".headers");
     for (const auto& kv : h) {
       auto name = kv.first.as<std::string>();
-      std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::tolower(c); });
+      std::transform(name.begin(), name.end(), name.begin(),
+                     [](unsigned char c) { return std::tolower(c); });
       e.headers.emplace_back(name, r.str(kv.second, path + ".headers." + name));
     }
   }
@@ -259,7 +273,8 @@ EndpointConfig parse_endpoint(const Reader& r, const YAML::Node& node, const std
     r.check_keys(l, lp, {"concurrency", "rpm", "tpm"});
     if (l["concurrency"]) {
       const auto c = r.count(l["concurrency"], lp + ".concurrency");
-      e.limits.concurrency = c == 0 ? 64 : static_cast<std::uint32_t>(std::min<std::uint64_t>(c, 65536));
+      e.limits.concurrency =
+          c == 0 ? 64 : static_cast<std::uint32_t>(std::min<std::uint64_t>(c, 65536));
     }
     if (l["rpm"]) e.limits.rpm = r.number(l["rpm"], lp + ".rpm", 0);
     if (l["tpm"]) e.limits.tpm = r.number(l["tpm"], lp + ".tpm", 0);
@@ -283,8 +298,11 @@ EndpointConfig parse_endpoint(const Reader& r, const YAML::Node& node, const std
     if (rt["max_delay"]) e.retries.max_delay = r.seconds(rt["max_delay"], rp + ".max_delay");
     if (e.retries.max_delay < e.retries.base_delay)
       r.fail(rt, rp, "max_delay must be at least base_delay");
-    if (rt["budget_ratio"]) e.retries.budget_ratio = r.number(rt["budget_ratio"], rp + ".budget_ratio", 0);
-    if (rt["budget_min"]) e.retries.budget_min = static_cast<std::uint32_t>(r.count(rt["budget_min"], rp + ".budget_min"));
+    if (rt["budget_ratio"])
+      e.retries.budget_ratio = r.number(rt["budget_ratio"], rp + ".budget_ratio", 0);
+    if (rt["budget_min"])
+      e.retries.budget_min =
+          static_cast<std::uint32_t>(r.count(rt["budget_min"], rp + ".budget_min"));
   }
   return e;
 }
@@ -298,8 +316,8 @@ SweepConfig load_sweep(const std::string& path, bool resolve_keys) {
   } catch (const YAML::BadFile&) {
     throw InputError(fmt::format("{}: cannot open", path));
   } catch (const YAML::ParserException& e) {
-    throw InputError(fmt::format("{}:{}:{}: invalid YAML: {}", path, e.mark.line + 1,
-                                 e.mark.column + 1, e.msg));
+    throw InputError(
+        fmt::format("{}:{}:{}: invalid YAML: {}", path, e.mark.line + 1, e.mark.column + 1, e.msg));
   }
   Reader r(path);
   SweepConfig c;
@@ -359,7 +377,8 @@ SweepConfig load_sweep(const std::string& path, bool resolve_keys) {
 
   names.clear();
   const auto models = root["models"];
-  if (!models.IsSequence() || models.size() == 0) r.fail(models, "models", "expected a non-empty list");
+  if (!models.IsSequence() || models.size() == 0)
+    r.fail(models, "models", "expected a non-empty list");
   for (std::size_t i = 0; i < models.size(); ++i) {
     const auto node = models[i];
     const std::string mp = where("models", i);
@@ -369,7 +388,8 @@ SweepConfig load_sweep(const std::string& path, bool resolve_keys) {
     require_name(r, node["name"], mp + ".name", m.name, names);
     if (!node["endpoint"]) r.fail(node, mp, "missing key 'endpoint'");
     const auto ep = r.str(node["endpoint"], mp + ".endpoint");
-    auto it = std::find_if(c.endpoints.begin(), c.endpoints.end(), [&](const auto& e) { return e.name == ep; });
+    auto it = std::find_if(c.endpoints.begin(), c.endpoints.end(),
+                           [&](const auto& e) { return e.name == ep; });
     if (it == c.endpoints.end()) {
       std::string best;
       std::size_t best_d = 3;
@@ -379,7 +399,8 @@ SweepConfig load_sweep(const std::string& path, bool resolve_keys) {
           best = e.name;
         }
       r.fail(node["endpoint"], mp + ".endpoint",
-             fmt::format("no endpoint named '{}'{}", ep, best.empty() ? "" : fmt::format(" (did you mean '{}'?)", best)));
+             fmt::format("no endpoint named '{}'{}", ep,
+                         best.empty() ? "" : fmt::format(" (did you mean '{}'?)", best)));
     }
     m.endpoint = static_cast<std::size_t>(it - c.endpoints.begin());
     m.model = node["model"] ? r.str(node["model"], mp + ".model") : m.name;
@@ -397,11 +418,13 @@ SweepConfig load_sweep(const std::string& path, bool resolve_keys) {
 
   names.clear();
   const auto prompts = root["prompts"];
-  if (!prompts.IsSequence() || prompts.size() == 0) r.fail(prompts, "prompts", "expected a non-empty list");
+  if (!prompts.IsSequence() || prompts.size() == 0)
+    r.fail(prompts, "prompts", "expected a non-empty list");
   for (std::size_t i = 0; i < prompts.size(); ++i) {
     const auto node = prompts[i];
     const std::string pp = where("prompts", i);
-    r.check_keys(node, pp, {"name", "template", "shots", "context_words", "parse", "seed", "system"});
+    r.check_keys(node, pp,
+                 {"name", "template", "shots", "context_words", "parse", "seed", "system"});
     VariantSpec v;
     if (!node["name"]) r.fail(node, pp, "missing key 'name'");
     require_name(r, node["name"], pp + ".name", v.name, names);
@@ -424,7 +447,8 @@ SweepConfig load_sweep(const std::string& path, bool resolve_keys) {
     const char* v = std::getenv(e.api_key_env.c_str());
     if (v && *v) {
       e.api_key = v;
-    } else if (resolve_keys && std::find(missing.begin(), missing.end(), e.api_key_env) == missing.end()) {
+    } else if (resolve_keys &&
+               std::find(missing.begin(), missing.end(), e.api_key_env) == missing.end()) {
       missing.push_back(e.api_key_env);
       if (first_path.empty()) {
         first_missing = eps[i]["api_key_env"];
@@ -434,7 +458,8 @@ SweepConfig load_sweep(const std::string& path, bool resolve_keys) {
   }
   if (!missing.empty()) {
     std::string list;
-    for (const auto& m : missing) list += (list.empty() ? "" : ", ") + m;
+    for (const auto& m : missing)
+      list += (list.empty() ? "" : ", ") + m;
     r.fail(first_missing, first_path,
            fmt::format("environment variable{} not set: {}", missing.size() > 1 ? "s" : "", list));
   }

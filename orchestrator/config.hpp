@@ -26,7 +26,7 @@ struct RetryPolicy {
   std::uint32_t max_attempts = 8;  // including the first
   std::chrono::milliseconds base_delay{500};
   std::chrono::milliseconds max_delay{60'000};
-  double budget_ratio = 0.5;   // retries may be at most this share of first attempts ...
+  double budget_ratio = 0.5;      // retries may be at most this share of first attempts ...
   std::uint32_t budget_min = 20;  // ... plus this many (so a cold start can retry)
 };
 
@@ -67,9 +67,9 @@ struct Price {
 };
 
 struct ModelConfig {
-  std::string name;        // the sweep's name for it (results, metrics, file names)
+  std::string name;          // the sweep's name for it (results, metrics, file names)
   std::size_t endpoint = 0;  // index into SweepConfig::endpoints
-  std::string model;       // the provider's model id
+  std::string model;         // the provider's model id
   providers::GenerationParams params;
   std::string system;
   std::optional<Price> price;

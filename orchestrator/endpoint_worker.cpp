@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
@@ -9,8 +11,6 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <fmt/format.h>
-#include <spdlog/spdlog.h>
 
 #include "metrics/metrics.hpp"
 
@@ -25,36 +25,49 @@ metrics::RequestCode request_code(const providers::HttpResult& http) {
   using E = providers::TransportError;
   using T = metrics::TransportError;
   switch (http.error) {
-    case E::none: return metrics::RequestCode::http(http.response.status);
-    case E::timeout: return metrics::RequestCode::transport(T::timeout);
-    case E::reset: return metrics::RequestCode::transport(T::reset);
+    case E::none:
+      return metrics::RequestCode::http(http.response.status);
+    case E::timeout:
+      return metrics::RequestCode::transport(T::timeout);
+    case E::reset:
+      return metrics::RequestCode::transport(T::reset);
     case E::connect:
-    case E::proxy: return metrics::RequestCode::transport(T::connect);
-    case E::tls: return metrics::RequestCode::transport(T::tls);
-    case E::resolve: return metrics::RequestCode::transport(T::dns);
+    case E::proxy:
+      return metrics::RequestCode::transport(T::connect);
+    case E::tls:
+      return metrics::RequestCode::transport(T::tls);
+    case E::resolve:
+      return metrics::RequestCode::transport(T::dns);
     case E::protocol:
-    case E::too_large: return metrics::RequestCode::transport(T::protocol);
-    case E::cancelled: return metrics::RequestCode::transport(T::other);
+    case E::too_large:
+      return metrics::RequestCode::transport(T::protocol);
+    case E::cancelled:
+      return metrics::RequestCode::transport(T::other);
   }
   return metrics::RequestCode::transport(T::other);
 }
 
-metrics::RetryReason retry_reason(const providers::DecodedResponse& d, const providers::HttpResult& http) {
+metrics::RetryReason retry_reason(const providers::DecodedResponse& d,
+                                  const providers::HttpResult& http) {
   using E = providers::TransportError;
   if (d.outcome == Outcome::rate_limited) return metrics::RetryReason::rate_limited;
   if (d.outcome == Outcome::overloaded) return metrics::RetryReason::overloaded;
   if (http.error == E::timeout) return metrics::RetryReason::timeout;
   if (http.error != E::none) return metrics::RetryReason::connection;
   if (http.response.status >= 500) return metrics::RetryReason::server_error;
-  if (http.response.status >= 200 && http.response.status < 300) return metrics::RetryReason::bad_response;
+  if (http.response.status >= 200 && http.response.status < 300)
+    return metrics::RetryReason::bad_response;
   return metrics::RetryReason::other;
 }
 
-std::uint64_t micros(double usd) { return static_cast<std::uint64_t>(usd * 1e6 + 0.5); }
+std::uint64_t micros(double usd) {
+  return static_cast<std::uint64_t>(usd * 1e6 + 0.5);
+}
 
 // Built outside co_await expressions on purpose: GCC 12 mishandles the lifetime of temporaries
 // (here a moved-from aggregate holding a unique_ptr) inside co_await operands.
-std::unique_ptr<PendingStore> pending_failure(const cache::Key& key, std::unique_ptr<Completion> c) {
+std::unique_ptr<PendingStore> pending_failure(const cache::Key& key,
+                                              std::unique_ptr<Completion> c) {
   auto p = std::make_unique<PendingStore>();
   p->key = key;
   p->completion = std::move(c);
@@ -77,8 +90,8 @@ std::string redact_secrets(std::string text, const std::string& api_key) {
   }
   for (std::size_t pos = 0; (pos = text.find("sk-", pos)) != std::string::npos;) {
     std::size_t end = pos + 3;
-    while (end < text.size() && (std::isalnum(static_cast<unsigned char>(text[end])) || text[end] == '-' ||
-                                 text[end] == '_' || text[end] == '*'))
+    while (end < text.size() && (std::isalnum(static_cast<unsigned char>(text[end])) ||
+                                 text[end] == '-' || text[end] == '_' || text[end] == '*'))
       ++end;
     if (end - pos >= 8) {
       text.replace(pos, end - pos, "[redacted]");
@@ -118,7 +131,8 @@ EndpointWorker::EndpointWorker(WorkerContext context, std::size_t endpoint, std:
       adaptive_(config_.limits.concurrency),
       retry_budget_(config_.retries),
       random_(0x9e3779b97f4a7c15ULL ^ endpoint),
-      capacity_(std::max<std::size_t>(64, 2 * static_cast<std::size_t>(config_.limits.concurrency))) {
+      capacity_(
+          std::max<std::size_t>(64, 2 * static_cast<std::size_t>(config_.limits.concurrency))) {
   settings_.dialect = config_.dialect;
   settings_.base_url = std::move(base_url);
   settings_.api_key = config_.api_key;
@@ -140,14 +154,17 @@ EndpointWorker::EndpointWorker(WorkerContext context, std::size_t endpoint, std:
 
 EndpointWorker::~EndpointWorker() = default;
 
-providers::HttpClient::Stats EndpointWorker::client_stats() const { return client_->stats(); }
+providers::HttpClient::Stats EndpointWorker::client_stats() const {
+  return client_->stats();
+}
 
 void EndpointWorker::submit(std::vector<std::unique_ptr<Job>> jobs) {
   if (jobs.empty()) return;
   outstanding_.fetch_add(jobs.size(), std::memory_order_acq_rel);
   auto batch = std::make_shared<std::vector<std::unique_ptr<Job>>>(std::move(jobs));
   asio::post(io_, [this, batch] {
-    for (auto& job : *batch) queue_.push_back(std::shared_ptr<Job>(job.release()));
+    for (auto& job : *batch)
+      queue_.push_back(std::shared_ptr<Job>(job.release()));
     pump();
   });
 }
@@ -188,11 +205,10 @@ void EndpointWorker::pump() {
     ++running_;
     auto drop = pending_drop(job->key);
     // The slot is released by the writer once it has seen the drop (or here, if that failed).
-    asio::co_spawn(io_, hand_off(std::move(drop)),
-                   [this](std::exception_ptr e) {
-                     ctx_.counters->dropped.fetch_add(1, std::memory_order_relaxed);
-                     if (e) finish_jobs(1);
-                   });
+    asio::co_spawn(io_, hand_off(std::move(drop)), [this](std::exception_ptr e) {
+      ctx_.counters->dropped.fetch_add(1, std::memory_order_relaxed);
+      if (e) finish_jobs(1);
+    });
   }
   while (!queue_.empty() && running_ < adaptive_.limit()) {
     auto job = std::move(queue_.front());
@@ -257,7 +273,8 @@ void EndpointWorker::stop_endpoint(std::string reason) {
 
 asio::awaitable<void> EndpointWorker::run_job(std::shared_ptr<Job> job) {
   const ModelConfig& model = ctx_.config->models[job->unit.model];
-  metrics::ModelHandles* mh = ctx_.metrics ? &ctx_.metrics->model(config_.name, model.name) : nullptr;
+  metrics::ModelHandles* mh =
+      ctx_.metrics ? &ctx_.metrics->model(config_.name, model.name) : nullptr;
   AttemptState state;
   bool reserved_budget = false;
   auto release_budget = [&] {
@@ -269,20 +286,22 @@ asio::awaitable<void> EndpointWorker::run_job(std::shared_ptr<Job> job) {
 
   for (;;) {
     if (stopped_.load(std::memory_order_acquire)) {
-      auto p = pending_failure(job->key, failure(*job, "endpoint stopped: " + stop_reason_, state.attempts));
+      auto p = pending_failure(job->key,
+                               failure(*job, "endpoint stopped: " + stop_reason_, state.attempts));
       co_await hand_off(std::move(p));
       co_return;
     }
     // Budget: stop issuing when the estimated spend would pass it.
     if (ctx_.budget_micros > 0 && !reserved_budget) {
-      const double would = static_cast<double>(ctx_.counters->spent_micros.load() +
-                                                ctx_.counters->reserved_micros.load() +
-                                                job->estimated_cost_micros);
+      const double would =
+          static_cast<double>(ctx_.counters->spent_micros.load() +
+                              ctx_.counters->reserved_micros.load() + job->estimated_cost_micros);
       if (would > ctx_.budget_micros || ctx_.budget_exhausted->load()) {
         ctx_.budget_exhausted->store(true);
         if (handles_) handles_->stopped(metrics::StopReason::budget).Set(1);
         auto p = pending_failure(
-            job->key, failure(*job, fmt::format("budget_usd {} reached", ctx_.config->budget_usd), state.attempts));
+            job->key, failure(*job, fmt::format("budget_usd {} reached", ctx_.config->budget_usd),
+                              state.attempts));
         co_await hand_off(std::move(p));
         co_return;
       }
@@ -295,7 +314,8 @@ asio::awaitable<void> EndpointWorker::run_job(std::shared_ptr<Job> job) {
     if (slot > now) {
       const bool go = co_await sleep_until(slot);
       if (handles_)
-        handles_->rate_limit_wait_seconds().Increment(std::chrono::duration<double>(Clock::now() - now).count());
+        handles_->rate_limit_wait_seconds().Increment(
+            std::chrono::duration<double>(Clock::now() - now).count());
       if (!go) break;  // shutting down: not sent
     }
     if (stopping_.load(std::memory_order_acquire)) break;
@@ -310,7 +330,8 @@ asio::awaitable<void> EndpointWorker::run_job(std::shared_ptr<Job> job) {
     }
     if (http.error == providers::TransportError::cancelled) break;  // hard shutdown: dropped
     const providers::DecodedResponse decoded =
-        http.ok() ? codec_->decode(http.response) : providers::transport_failure(providers::to_string(http.error));
+        http.ok() ? codec_->decode(http.response)
+                  : providers::transport_failure(providers::to_string(http.error));
     const double latency_s = std::chrono::duration<double>(http.latency).count();
     if (mh) {
       mh->requests(request_code(http)).Increment();
@@ -323,8 +344,9 @@ asio::awaitable<void> EndpointWorker::run_job(std::shared_ptr<Job> job) {
       const auto& r = decoded.response;
       double cost = 0;
       if (model.price) {
-        cost = static_cast<double>(r.usage.prompt_tokens) * model.price->prompt_per_mtok / 1e6 +
-               static_cast<double>(r.usage.completion_tokens) * model.price->completion_per_mtok / 1e6;
+        cost =
+            static_cast<double>(r.usage.prompt_tokens) * model.price->prompt_per_mtok / 1e6 +
+            static_cast<double>(r.usage.completion_tokens) * model.price->completion_per_mtok / 1e6;
       }
       release_budget();
       ctx_.counters->spent_micros.fetch_add(micros(cost));
@@ -335,8 +357,10 @@ asio::awaitable<void> EndpointWorker::run_job(std::shared_ptr<Job> job) {
       adaptive_.on_success();
       if (handles_) handles_->concurrency_limit().Set(adaptive_.limit());
       if (mh) {
-        mh->tokens(metrics::TokenKind::prompt).Increment(static_cast<double>(r.usage.prompt_tokens));
-        mh->tokens(metrics::TokenKind::completion).Increment(static_cast<double>(r.usage.completion_tokens));
+        mh->tokens(metrics::TokenKind::prompt)
+            .Increment(static_cast<double>(r.usage.prompt_tokens));
+        mh->tokens(metrics::TokenKind::completion)
+            .Increment(static_cast<double>(r.usage.completion_tokens));
         mh->cost_usd().Increment(cost);
       }
       auto pending = std::make_unique<PendingStore>();
@@ -375,7 +399,8 @@ asio::awaitable<void> EndpointWorker::run_job(std::shared_ptr<Job> job) {
     }
 
     if (decision == Decision::retry) {
-      const bool throttled = decoded.outcome == Outcome::rate_limited || decoded.outcome == Outcome::overloaded;
+      const bool throttled =
+          decoded.outcome == Outcome::rate_limited || decoded.outcome == Outcome::overloaded;
       if (throttled) {
         ++state.throttled;
         ctx_.counters->rate_limited.fetch_add(1, std::memory_order_relaxed);
@@ -387,7 +412,8 @@ asio::awaitable<void> EndpointWorker::run_job(std::shared_ptr<Job> job) {
       const std::uint32_t retry_number = throttled ? std::min<std::uint32_t>(state.throttled, 8)
                                                    : state.attempts - state.throttled;
       const double u = std::uniform_real_distribution<double>(0.0, 1.0)(random_);
-      const auto delay = backoff_delay(config_.retries, retry_number, u, decoded.limits.retry_after);
+      const auto delay =
+          backoff_delay(config_.retries, retry_number, u, decoded.limits.retry_after);
       if (!co_await sleep_until(Clock::now() + delay)) break;
       continue;
     }

@@ -27,7 +27,9 @@ void RatePacer::adjust(double delta) {
   }
 }
 
-void RatePacer::pause_until(TimePoint t) { paused_until_ = std::max(paused_until_, t); }
+void RatePacer::pause_until(TimePoint t) {
+  paused_until_ = std::max(paused_until_, t);
+}
 
 void AdaptiveConcurrency::on_success() {
   if (limit_ >= max_) return;

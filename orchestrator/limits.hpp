@@ -65,7 +65,8 @@ class AdaptiveConcurrency {
 // RPM and TPM pacing plus what the provider's headers teach us.
 class EndpointLimiter {
  public:
-  EndpointLimiter(double rpm, double tpm) : configured_rpm_(rpm), configured_tpm_(tpm), requests_(rpm), tokens_(tpm) {}
+  EndpointLimiter(double rpm, double tpm)
+      : configured_rpm_(rpm), configured_tpm_(tpm), requests_(rpm), tokens_(tpm) {}
 
   // When may a request charging `estimated_tokens` (prompt estimate + max tokens) go?
   TimePoint reserve(std::uint64_t estimated_tokens, TimePoint now);

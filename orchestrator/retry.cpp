@@ -10,7 +10,8 @@ std::chrono::milliseconds backoff_delay(const RetryPolicy& policy, std::uint32_t
                                         std::optional<std::chrono::milliseconds> hint) {
   const double base = static_cast<double>(policy.base_delay.count());
   const double cap = static_cast<double>(policy.max_delay.count());
-  const double exp = std::min(cap, base * std::ldexp(1.0, static_cast<int>(std::min<std::uint32_t>(attempt, 40)) - 1));
+  const double exp = std::min(
+      cap, base * std::ldexp(1.0, static_cast<int>(std::min<std::uint32_t>(attempt, 40)) - 1));
   const double u = std::clamp(uniform01, 0.0, 1.0);
   auto delay = std::chrono::milliseconds(static_cast<std::int64_t>(u * exp));
   if (hint) delay = std::max(delay, *hint);

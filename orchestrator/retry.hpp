@@ -23,7 +23,8 @@ std::chrono::milliseconds backoff_delay(const RetryPolicy& policy, std::uint32_t
 // and do not spend this budget.
 class RetryBudget {
  public:
-  explicit RetryBudget(const RetryPolicy& policy) : ratio_(policy.budget_ratio), min_(policy.budget_min) {}
+  explicit RetryBudget(const RetryPolicy& policy)
+      : ratio_(policy.budget_ratio), min_(policy.budget_min) {}
   void on_first_attempt() { ++first_attempts_; }
   // True (and the retry is counted) when the budget allows one more retry.
   bool try_spend();
@@ -40,8 +41,8 @@ class RetryBudget {
 enum class Decision { done, retry, fail, stop_endpoint };
 
 struct AttemptState {
-  std::uint32_t attempts = 0;         // sent so far, including this one
-  std::uint32_t throttled = 0;        // of which answered 429/overloaded
+  std::uint32_t attempts = 0;   // sent so far, including this one
+  std::uint32_t throttled = 0;  // of which answered 429/overloaded
 };
 
 // The per-item retry decision, in one place. Throttled answers may be retried up to

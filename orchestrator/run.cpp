@@ -11,10 +11,10 @@
 #include <optional>
 #include <thread>
 
-#include <boost/asio/executor_work_guard.hpp>
-#include <boost/asio/io_context.hpp>
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
 
 #include "cache/key.hpp"
 #include "cache/store.hpp"
@@ -83,10 +83,13 @@ std::string format_duration(double seconds) {
 std::string mock_base_url(providers::Dialect d, std::uint16_t port) {
   const std::string origin = fmt::format("http://127.0.0.1:{}", port);
   switch (d) {
-    case providers::Dialect::openai: return origin + "/v1";
+    case providers::Dialect::openai:
+      return origin + "/v1";
     case providers::Dialect::azure:
-    case providers::Dialect::anthropic: return origin;
-    case providers::Dialect::gemini: return origin + "/v1beta";
+    case providers::Dialect::anthropic:
+      return origin;
+    case providers::Dialect::gemini:
+      return origin + "/v1beta";
   }
   return origin;
 }
@@ -100,7 +103,8 @@ class Runner {
     if (!options.cache_dir.empty()) config_.cache_dir = options.cache_dir;
     task_ = make_task(config_);
     for (std::size_t i = 0; i < config_.prompts.size(); ++i)
-      variants_.push_back(task_->prepare(config_.prompts[i], fmt::format("{}: prompts[{}]", config_.file, i)));
+      variants_.push_back(
+          task_->prepare(config_.prompts[i], fmt::format("{}: prompts[{}]", config_.file, i)));
     selection_ = std::make_unique<ItemSelection>(*task_, config_.dataset, options.shard);
     run_id_ = run_id_for(config_, options.shard);
     if (!options.no_cache) {
@@ -151,12 +155,13 @@ class Runner {
     job->request = std::move(id.request);
     job->key_hex = cache::key_to_hex(job->key);
     job->estimated_prompt_tokens = v.estimate_prompt_tokens(*unit.item);
-    const std::uint64_t max_tokens = static_cast<std::uint64_t>(m.params.max_tokens.value_or(
-        e.dialect == providers::Dialect::anthropic ? 1024 : 256));
+    const std::uint64_t max_tokens = static_cast<std::uint64_t>(
+        m.params.max_tokens.value_or(e.dialect == providers::Dialect::anthropic ? 1024 : 256));
     job->estimated_tokens = job->estimated_prompt_tokens + max_tokens;
     if (m.price) {
-      const double usd = static_cast<double>(job->estimated_prompt_tokens) * m.price->prompt_per_mtok / 1e6 +
-                         static_cast<double>(max_tokens) * m.price->completion_per_mtok / 1e6;
+      const double usd =
+          static_cast<double>(job->estimated_prompt_tokens) * m.price->prompt_per_mtok / 1e6 +
+          static_cast<double>(max_tokens) * m.price->completion_per_mtok / 1e6;
       job->estimated_cost_micros = static_cast<std::uint64_t>(usd * 1e6 + 0.5);
     }
     return job;
@@ -208,11 +213,13 @@ class Runner {
         r.cost += static_cast<double>(job->estimated_cost_micros) / 1e6;
       }
     }
-    fmt::print("dry run of {}: {} item(s) selected of {}, {} variant(s), {} repeat(s); nothing is sent\n\n",
-               config_.name, selection_->selected(), selection_->dataset_items(), config_.prompts.size(),
-               config_.repeats);
-    fmt::print("{:<14} {:<20} {:>9} {:>9} {:>13} {:>14} {:>10} {:>10}\n", "endpoint", "model", "requests",
-               "cached", "prompt_tok", "max_compl_tok", "cost_usd", "time");
+    fmt::print(
+        "dry run of {}: {} item(s) selected of {}, {} variant(s), {} repeat(s); nothing is "
+        "sent\n\n",
+        config_.name, selection_->selected(), selection_->dataset_items(), config_.prompts.size(),
+        config_.repeats);
+    fmt::print("{:<14} {:<20} {:>9} {:>9} {:>13} {:>14} {:>10} {:>10}\n", "endpoint", "model",
+               "requests", "cached", "prompt_tok", "max_compl_tok", "cost_usd", "time");
     double total_cost = 0;
     for (std::size_t e = 0; e < config_.endpoints.size(); ++e) {
       const auto& ep = config_.endpoints[e];
@@ -223,20 +230,27 @@ class Runner {
         ep_tokens += rows[m].prompt_tokens + rows[m].completion_tokens;
       }
       double minutes = 0;
-      if (ep.limits.rpm > 0) minutes = std::max(minutes, static_cast<double>(ep_requests) / ep.limits.rpm);
-      if (ep.limits.tpm > 0) minutes = std::max(minutes, static_cast<double>(ep_tokens) / ep.limits.tpm);
-      const std::string time = (ep.limits.rpm > 0 || ep.limits.tpm > 0) ? format_duration(minutes * 60) : "no limit";
+      if (ep.limits.rpm > 0)
+        minutes = std::max(minutes, static_cast<double>(ep_requests) / ep.limits.rpm);
+      if (ep.limits.tpm > 0)
+        minutes = std::max(minutes, static_cast<double>(ep_tokens) / ep.limits.tpm);
+      const std::string time =
+          (ep.limits.rpm > 0 || ep.limits.tpm > 0) ? format_duration(minutes * 60) : "no limit";
       for (std::size_t m = 0; m < config_.models.size(); ++m) {
         if (config_.models[m].endpoint != e) continue;
         const Row& r = rows[m];
         total_cost += r.cost;
-        fmt::print("{:<14} {:<20} {:>9} {:>9} {:>13} {:>14} {:>10} {:>10}\n", ep.name, config_.models[m].name,
-                   r.requests, r.cached, r.prompt_tokens, r.completion_tokens,
-                   config_.models[m].price ? fmt::format("{:.4f}", r.cost) : std::string("no price"), time);
+        fmt::print(
+            "{:<14} {:<20} {:>9} {:>9} {:>13} {:>14} {:>10} {:>10}\n", ep.name,
+            config_.models[m].name, r.requests, r.cached, r.prompt_tokens, r.completion_tokens,
+            config_.models[m].price ? fmt::format("{:.4f}", r.cost) : std::string("no price"),
+            time);
       }
     }
-    fmt::print("\nestimated cost of what is not cached: ${:.4f} (completion tokens at max_tokens: an upper bound)\n",
-               total_cost);
+    fmt::print(
+        "\nestimated cost of what is not cached: ${:.4f} (completion tokens at max_tokens: an "
+        "upper bound)\n",
+        total_cost);
     if (config_.budget_usd > 0) fmt::print("budget_usd: {}\n", config_.budget_usd);
     return 0;
   }
@@ -260,25 +274,33 @@ class Runner {
     sigaddset(&signals, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
-    scoring_ = std::make_unique<ScoringStage>(*task_, config_, variants_, config_.output_dir, metrics_.get());
+    scoring_ = std::make_unique<ScoringStage>(*task_, config_, variants_, config_.output_dir,
+                                              metrics_.get());
     for (std::size_t m = 0; m < config_.models.size(); ++m)
       for (std::size_t v = 0; v < config_.prompts.size(); ++v)
-        scoring_->set_planned(m * config_.prompts.size() + v, selection_->selected() * config_.repeats);
-    planned_total_ = selection_->selected() * config_.repeats * config_.models.size() * config_.prompts.size();
+        scoring_->set_planned(m * config_.prompts.size() + v,
+                              selection_->selected() * config_.repeats);
+    planned_total_ =
+        selection_->selected() * config_.repeats * config_.models.size() * config_.prompts.size();
     scoring_->start(options_.scorer_threads);
 
     // Request slots stay taken until the writer has stored the answer, so the writer is woken
     // well before every slot waits on it.
     std::size_t total_concurrency = 0;
-    for (const auto& e : config_.endpoints) total_concurrency += e.limits.concurrency;
-    writer_ = std::make_unique<Channel<PendingStore>>(16384, std::clamp<std::size_t>(total_concurrency / 4, 1, 64));
+    for (const auto& e : config_.endpoints)
+      total_concurrency += e.limits.concurrency;
+    writer_ = std::make_unique<Channel<PendingStore>>(
+        16384, std::clamp<std::size_t>(total_concurrency / 4, 1, 64));
     writer_thread_ = std::thread([this] {
       ::pthread_setname_np(::pthread_self(), "es-cachewriter");
       run_writer();
     });
 
-    const unsigned io_count = std::max(1u, std::min<unsigned>(options_.io_threads, static_cast<unsigned>(config_.endpoints.size())));
-    for (unsigned i = 0; i < io_count; ++i) io_.push_back(std::make_unique<IoThread>());
+    const unsigned io_count = std::max(
+        1u,
+        std::min<unsigned>(options_.io_threads, static_cast<unsigned>(config_.endpoints.size())));
+    for (unsigned i = 0; i < io_count; ++i)
+      io_.push_back(std::make_unique<IoThread>());
     WorkerContext ctx;
     ctx.config = &config_;
     ctx.metrics = metrics_.get();
@@ -339,14 +361,16 @@ class Runner {
       o.answers_file = ep.mock->answers;
       auto server = std::make_unique<providers::MockServer>(o);
       server->start();
-      spdlog::info("endpoint {}: in-process mock provider on 127.0.0.1:{}", ep.name, server->port());
+      spdlog::info("endpoint {}: in-process mock provider on 127.0.0.1:{}", ep.name,
+                   server->port());
       mocks_[e] = std::move(server);
     }
   }
 
   // ---- planner thread ------------------------------------------------------------------------
   void push_scoring(std::unique_ptr<Completion> c) {
-    while (!scoring_->try_push(c)) std::this_thread::sleep_for(std::chrono::microseconds(200));
+    while (!scoring_->try_push(c))
+      std::this_thread::sleep_for(std::chrono::microseconds(200));
   }
 
   void run_planner() {
@@ -385,7 +409,8 @@ class Runner {
         if (!fail_rest && worker.outstanding() >= worker.capacity()) continue;
         batch.clear();
         WorkUnit unit;
-        while (batch.size() < kBatch && lane.plan->next(unit)) batch.push_back(prepare_job(unit));
+        while (batch.size() < kBatch && lane.plan->next(unit))
+          batch.push_back(prepare_job(unit));
         if (batch.empty()) {
           lane.exhausted = true;
           progressed = true;  // the next round sees whether anything remains
@@ -395,7 +420,8 @@ class Runner {
         found.clear();
         if (store_) {
           keys.clear();
-          for (const auto& j : batch) keys.push_back(j->key);
+          for (const auto& j : batch)
+            keys.push_back(j->key);
           store_->multi_get(keys, found);
         }
         for (std::size_t i = 0; i < batch.size(); ++i) {
@@ -426,7 +452,8 @@ class Runner {
         // flight), and must not be sent again.
         if (store_ && !misses.empty()) {
           keys.clear();
-          for (const auto& j : misses) keys.push_back(j->key);
+          for (const auto& j : misses)
+            keys.push_back(j->key);
           store_->multi_get(keys, found);
           std::size_t kept = 0;
           for (std::size_t i = 0; i < misses.size(); ++i) {
@@ -486,7 +513,10 @@ class Runner {
       batch.clear();
       batch.push_back(std::move(first));
       while (batch.size() < 256)
-        if (auto next = writer_->try_pop()) batch.push_back(std::move(next)); else break;
+        if (auto next = writer_->try_pop())
+          batch.push_back(std::move(next));
+        else
+          break;
       entries.clear();
       for (auto& p : batch)
         if (p->has_value) entries.emplace_back(p->key, p->value);
@@ -507,14 +537,16 @@ class Runner {
           auto copy = std::make_unique<Completion>(*p->completion);
           copy->unit = unit;
           if (copy->failed) counters_.failed.fetch_add(1, std::memory_order_relaxed);
-          copy->cost_usd = copy->failed ? 0 : cost_of(unit.model, copy->prompt_tokens, copy->completion_tokens);
+          copy->cost_usd =
+              copy->failed ? 0 : cost_of(unit.model, copy->prompt_tokens, copy->completion_tokens);
           push_scoring(std::move(copy));
         }
         push_scoring(std::move(p->completion));
       }
       // Only now, with the answers in the WAL, do their requests stop counting as in flight.
       released.assign(workers_.size(), 0);
-      for (const auto& p : batch) ++released[p->endpoint];
+      for (const auto& p : batch)
+        ++released[p->endpoint];
       for (std::size_t e = 0; e < released.size(); ++e)
         if (released[e] > 0) workers_[e]->stored(released[e]);
       if (std::chrono::steady_clock::now() - last_sync >= std::chrono::seconds(1)) {
@@ -543,8 +575,9 @@ class Runner {
   }
 
   int supervise(const sigset_t& signals) {
-    const bool tty = options_.progress == RunOptions::Progress::line ||
-                     (options_.progress == RunOptions::Progress::automatic && ::isatty(STDERR_FILENO));
+    const bool tty =
+        options_.progress == RunOptions::Progress::line ||
+        (options_.progress == RunOptions::Progress::automatic && ::isatty(STDERR_FILENO));
     const bool quiet = options_.progress == RunOptions::Progress::none;
     auto last_print = std::chrono::steady_clock::now();
     auto last_json = last_print;
@@ -560,11 +593,13 @@ class Runner {
           fmt::print(stderr, "\nemosweep: second signal, exiting now\n");
           std::_Exit(130);
         }
-        fmt::print(stderr, "\nemosweep: stopping (drain up to {}s; press Ctrl-C again to exit now)\n",
+        fmt::print(stderr,
+                   "\nemosweep: stopping (drain up to {}s; press Ctrl-C again to exit now)\n",
                    std::chrono::duration_cast<std::chrono::seconds>(options_.grace_period).count());
         stopping_.store(true);
         planner_signal_.notify();
-        for (auto& w : workers_) w->request_stop();
+        for (auto& w : workers_)
+          w->request_stop();
         grace_deadline = std::chrono::steady_clock::now() + options_.grace_period;
       }
       sync_wal();
@@ -572,7 +607,8 @@ class Runner {
       eta.observe(now, scoring_->scored(), planned_total_);
       if (auto s = eta.eta_seconds()) metrics_->eta_seconds().Set(*s);
       metrics_->scoring_queue_depth().Set(static_cast<double>(scoring_->depth()));
-      if (!quiet && (now - last_print >= (tty ? std::chrono::seconds(1) : std::chrono::seconds(10)))) {
+      if (!quiet &&
+          (now - last_print >= (tty ? std::chrono::seconds(1) : std::chrono::seconds(10)))) {
         print_progress(tty, eta.eta_seconds());
         last_print = now;
       }
@@ -581,13 +617,15 @@ class Runner {
         last_json = now;
       }
       if (grace_deadline && !cancelled && now >= *grace_deadline) {
-        for (auto& w : workers_) w->cancel();
+        for (auto& w : workers_)
+          w->cancel();
         cancelled = true;
       }
       if (work_finished()) break;
     }
     if (planner_thread_.joinable()) planner_thread_.join();
-    for (auto& io : io_) io->guard.reset();
+    for (auto& io : io_)
+      io->guard.reset();
     for (auto& io : io_) {
       if (io->thread.joinable()) io->thread.join();
     }
@@ -600,18 +638,24 @@ class Runner {
     }
 
     const bool interrupted = interrupted_.load();
-    write_file_atomic((fs::path(config_.output_dir) / "summary.json").string(), scoring_->summary_json() + "\n");
+    write_file_atomic((fs::path(config_.output_dir) / "summary.json").string(),
+                      scoring_->summary_json() + "\n");
     const std::uint64_t failed = scoring_->failed_items();
     const bool fatal = has_fatal();
-    const char* status = interrupted ? "interrupted" : (fatal ? "error" : (failed ? "finished_with_failures" : "finished"));
+    const char* status = interrupted
+                             ? "interrupted"
+                             : (fatal ? "error" : (failed ? "finished_with_failures" : "finished"));
     write_run_json(status);
     fmt::print("\n{}", scoring_->leaderboard());
-    fmt::print("\n{} item(s) scored, {} failed; {} request(s) sent, {} replayed from the cache; outputs in {}\n",
-               scoring_->scored(), failed, counters_.requests_sent.load(), counters_.cache_replays.load(),
-               config_.output_dir);
+    fmt::print(
+        "\n{} item(s) scored, {} failed; {} request(s) sent, {} replayed from the cache; outputs "
+        "in {}\n",
+        scoring_->scored(), failed, counters_.requests_sent.load(), counters_.cache_replays.load(),
+        config_.output_dir);
     for (const auto& w : workers_)
       if (w->stopped()) fmt::print(stderr, "emosweep: endpoint stopped: {}\n", w->stop_reason());
-    if (budget_exhausted_.load()) fmt::print(stderr, "emosweep: budget_usd {} reached\n", config_.budget_usd);
+    if (budget_exhausted_.load())
+      fmt::print(stderr, "emosweep: budget_usd {} reached\n", config_.budget_usd);
 
     if (!options_.pushgateway.empty()) {
       const auto r = metrics::push_to_gateway(*metrics_, options_.pushgateway, "emosweep",
@@ -625,20 +669,24 @@ class Runner {
                  static_cast<long>(options_.metrics_linger.count() % 1000) * 1'000'000};
       sigtimedwait(&s, nullptr, &t);
     }
-    for (auto& [e, m] : mocks_) m->stop();
+    for (auto& [e, m] : mocks_)
+      m->stop();
     if (interrupted) return static_cast<int>(ExitCode::interrupted);
     if (fatal) return static_cast<int>(ExitCode::failure);
     return failed > 0 ? static_cast<int>(ExitCode::partial) : 0;
   }
 
   void print_progress(bool tty, std::optional<double> eta_s) {
-    const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
+    const double elapsed =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
     const std::uint64_t sent = counters_.requests_sent.load();
     const std::string line = fmt::format(
-        "{}: {}/{} done, {:.0f} req/s, {} cached, {} 429s, {} retries, {} failed, ${:.4f} spent, ETA {}",
-        config_.name, scoring_->scored(), planned_total_, elapsed > 0 ? static_cast<double>(sent) / elapsed : 0.0,
-        counters_.cache_replays.load(), counters_.rate_limited.load(), counters_.retries.load(),
-        counters_.failed.load(), static_cast<double>(counters_.spent_micros.load()) / 1e6,
+        "{}: {}/{} done, {:.0f} req/s, {} cached, {} 429s, {} retries, {} failed, ${:.4f} spent, "
+        "ETA {}",
+        config_.name, scoring_->scored(), planned_total_,
+        elapsed > 0 ? static_cast<double>(sent) / elapsed : 0.0, counters_.cache_replays.load(),
+        counters_.rate_limited.load(), counters_.retries.load(), counters_.failed.load(),
+        static_cast<double>(counters_.spent_micros.load()) / 1e6,
         eta_s ? format_duration(*eta_s) : std::string("?"));
     if (tty) {
       fmt::print(stderr, "\r\x1b[2K{}", line);
@@ -714,7 +762,8 @@ class Runner {
 
 }  // namespace
 
-int run_sweep(const std::string& sweep_file, const RunOptions& options, const TaskFactory& make_task) {
+int run_sweep(const std::string& sweep_file, const RunOptions& options,
+              const TaskFactory& make_task) {
   Runner runner(sweep_file, options, make_task);
   return runner.execute();
 }

@@ -39,7 +39,8 @@ using TaskFactory = std::function<std::unique_ptr<Task>(const SweepConfig&)>;
 // Runs (or resumes) the sweep; returns the process exit code (DESIGN.md §4): 0, 3 when some
 // items failed permanently, 130 when interrupted. Throws InputError for bad configuration or
 // data (nothing is sent in that case).
-int run_sweep(const std::string& sweep_file, const RunOptions& options, const TaskFactory& make_task);
+int run_sweep(const std::string& sweep_file, const RunOptions& options,
+              const TaskFactory& make_task);
 
 // The deterministic identity of a sweep's runs (resumes share it): it marks the cache entries
 // this sweep paid for.

@@ -23,7 +23,8 @@ constexpr std::size_t kFlushBytes = 1 << 20;
 
 int open_truncate(const std::string& path) {
   const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) throw std::runtime_error(fmt::format("{}: cannot write: {}", path, std::strerror(errno)));
+  if (fd < 0)
+    throw std::runtime_error(fmt::format("{}: cannot write: {}", path, std::strerror(errno)));
   return fd;
 }
 
@@ -92,8 +93,9 @@ ScoringStage::ScoringStage(const Task& task, const SweepConfig& config,
       c->model = m.name;
       c->variant = v.name;
       c->model_index = static_cast<std::size_t>(&m - config_.models.data());
-      c->predictions_fd = open_truncate(
-          (fs::path(out_dir_) / "predictions" / (file_safe(m.name) + "__" + file_safe(v.name) + ".csv")).string());
+      c->predictions_fd = open_truncate((fs::path(out_dir_) / "predictions" /
+                                         (file_safe(m.name) + "__" + file_safe(v.name) + ".csv"))
+                                            .string());
       c->predictions_buffer = task_.predictions_csv_header();
       if (metrics_) c->handles = &metrics_->variant(m.name, v.name);
       configs_.push_back(std::move(c));
@@ -110,7 +112,8 @@ ScoringStage::~ScoringStage() {
 
 void ScoringStage::set_planned(std::size_t config_index, std::uint64_t items) {
   configs_[config_index]->counters.items_planned = items;
-  if (configs_[config_index]->handles) configs_[config_index]->handles->planned().Set(static_cast<double>(items));
+  if (configs_[config_index]->handles)
+    configs_[config_index]->handles->planned().Set(static_cast<double>(items));
 }
 
 void ScoringStage::start(unsigned threads) {
@@ -166,7 +169,8 @@ void ScoringStage::process(Completion& c) {
       tw.begin_object();
       // A safety block has no text: it is scored as the paper's own marker of an unusable
       // answer, and flagged.
-      const std::string_view scored = c.blocked ? std::string_view("invalid output") : std::string_view(c.output);
+      const std::string_view scored =
+          c.blocked ? std::string_view("invalid output") : std::string_view(c.output);
       const RowOutcome r = variants_[c.unit.variant]->score(item, scored, *cfg.aggregate, tw, csv);
       tw.end_object();
       outcome = r == RowOutcome::ok ? metrics::ItemOutcome::ok : metrics::ItemOutcome::invalid;
@@ -186,7 +190,8 @@ void ScoringStage::process(Completion& c) {
         cfg.counters.retries += c.attempts > 0 ? c.attempts - 1 : 0;
       }
       cfg.predictions_buffer += csv;
-      if (cfg.predictions_buffer.size() >= kFlushBytes) write_all(cfg.predictions_fd, cfg.predictions_buffer);
+      if (cfg.predictions_buffer.size() >= kFlushBytes)
+        write_all(cfg.predictions_fd, cfg.predictions_buffer);
       // The live score: every 32 rows is live enough for a dashboard and keeps the gauges off
       // the per-item cost; finish() publishes the final values.
       if (cfg.handles && (cfg.aggregate->rows() & 31) == 1) publish_scores(cfg);
@@ -211,12 +216,14 @@ void ScoringStage::process(Completion& c) {
 }
 
 void ScoringStage::publish_scores(Config& cfg) {
-  for (const auto& [name, value] : cfg.aggregate->headline()) cfg.handles->score(score_metric(name)).Set(value);
+  for (const auto& [name, value] : cfg.aggregate->headline())
+    cfg.handles->score(score_metric(name)).Set(value);
 }
 
 void ScoringStage::finish() {
   queue_.close();
-  for (auto& t : threads_) t.join();
+  for (auto& t : threads_)
+    t.join();
   threads_.clear();
   // Anything pushed after the scorers left (none in a correct shutdown) is scored here.
   while (auto c = queue_.try_pop()) {
@@ -277,12 +284,16 @@ std::string ScoringStage::leaderboard() const {
   std::string out = fmt::format("{:<{}}  {:<{}}  {:>7}", "model", mw, "variant", vw, "rows");
   std::vector<std::string> names;
   if (!configs_.empty())
-    for (const auto& [name, v] : configs_.front()->aggregate->headline()) names.push_back(name);
-  for (const auto& n : names) out += fmt::format("  {:>7}", n);
+    for (const auto& [name, v] : configs_.front()->aggregate->headline())
+      names.push_back(name);
+  for (const auto& n : names)
+    out += fmt::format("  {:>7}", n);
   out += fmt::format("  {:>6}  {:>9}\n", "failed", "cost_usd");
   for (const auto& cfg : configs_) {
-    out += fmt::format("{:<{}}  {:<{}}  {:>7}", cfg->model, mw, cfg->variant, vw, cfg->aggregate->rows());
-    for (const auto& [name, v] : cfg->aggregate->headline()) out += fmt::format("  {:>7.4f}", v);
+    out += fmt::format("{:<{}}  {:<{}}  {:>7}", cfg->model, mw, cfg->variant, vw,
+                       cfg->aggregate->rows());
+    for (const auto& [name, v] : cfg->aggregate->headline())
+      out += fmt::format("  {:>7.4f}", v);
     out += fmt::format("  {:>6}  {:>9.4f}\n", cfg->counters.failed, cost_of(*cfg));
   }
   return out;
@@ -298,7 +309,8 @@ const ConfigCounters& ScoringStage::counters(std::size_t config_index) const {
 
 std::uint64_t ScoringStage::failed_items() const {
   std::uint64_t n = 0;
-  for (const auto& c : configs_) n += c->counters.failed;
+  for (const auto& c : configs_)
+    n += c->counters.failed;
   return n;
 }
 

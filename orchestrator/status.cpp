@@ -19,7 +19,8 @@ namespace emosweep::orchestrator {
 int show_status(const std::string& run_dir, bool as_json) {
   namespace fs = std::filesystem;
   const std::string path = (fs::path(run_dir) / "run.json").string();
-  if (!fs::exists(path)) throw InputError(fmt::format("{}: no run.json: not a run directory", run_dir));
+  if (!fs::exists(path))
+    throw InputError(fmt::format("{}: no run.json: not a run directory", run_dir));
   const std::string text = read_file(path);
   simdjson::dom::parser parser;
   simdjson::dom::object run;
@@ -40,7 +41,8 @@ int show_status(const std::string& run_dir, bool as_json) {
   std::string status = str("status");
   const auto pid = num("pid");
   // A "running" run whose process is gone was killed: say so (a rerun resumes it).
-  if (status == "running" && (pid <= 0 || (::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH)))
+  if (status == "running" &&
+      (pid <= 0 || (::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH)))
     status = "stopped (process gone; rerun to resume)";
   std::uint64_t cache_entries = 0;
   std::string cache_note;
@@ -48,7 +50,8 @@ int show_status(const std::string& run_dir, bool as_json) {
   if (!cache_dir.empty() && fs::exists(cache_dir)) {
     try {
       cache::Store::Options o;
-      o.secondary_path = (fs::temp_directory_path() / fmt::format("emosweep-status-{}", ::getpid())).string();
+      o.secondary_path =
+          (fs::temp_directory_path() / fmt::format("emosweep-status-{}", ::getpid())).string();
       auto store = cache::Store::open(cache_dir, o);
       cache_entries = store->stats().entries;
       fs::remove_all(o.secondary_path);
@@ -90,7 +93,8 @@ int show_status(const std::string& run_dir, bool as_json) {
   fmt::print("run        {} ({})\n", str("name"), str("run_id"));
   fmt::print("status     {} (updated {} s ago)\n", status, age_s);
   fmt::print("progress   {}/{} ({:.1f}%), {} failed\n", done, planned,
-             planned > 0 ? 100.0 * static_cast<double>(done) / static_cast<double>(planned) : 0.0, num("failed"));
+             planned > 0 ? 100.0 * static_cast<double>(done) / static_cast<double>(planned) : 0.0,
+             num("failed"));
   fmt::print("requests   {} sent, {} replayed from the cache, {} rate-limited, {} retries\n",
              num("requests_sent"), num("cache_replays"), num("rate_limited"), num("retries"));
   fmt::print("spend      ${:.4f}\n", spent);

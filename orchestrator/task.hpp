@@ -29,9 +29,9 @@ namespace emosweep::orchestrator {
 // shared (read-only) between the network thread and the scorer threads.
 struct Item {
   virtual ~Item() = default;
-  std::string id;        // the dataset's own id, stable across runs
-  std::string group;     // the resampling unit (EXPRESS: the post, original_ids)
-  std::size_t row = 0;   // 1-based row in the dataset file
+  std::string id;       // the dataset's own id, stable across runs
+  std::string group;    // the resampling unit (EXPRESS: the post, original_ids)
+  std::size_t row = 0;  // 1-based row in the dataset file
 };
 
 class ItemStream {
@@ -91,7 +91,8 @@ class Task {
   // A fresh stream over the whole dataset (each call starts at the first item).
   virtual std::unique_ptr<ItemStream> items() const = 0;
   // Validates a variant spec; throws InputError naming `where` and the bad option.
-  virtual std::unique_ptr<Variant> prepare(const VariantSpec& spec, const std::string& where) const = 0;
+  virtual std::unique_ptr<Variant> prepare(const VariantSpec& spec,
+                                           const std::string& where) const = 0;
   virtual std::unique_ptr<Aggregate> new_aggregate() const = 0;
   // Header of the predictions CSV (the authors' shape for EXPRESS).
   virtual std::string predictions_csv_header() const = 0;

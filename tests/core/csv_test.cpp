@@ -14,7 +14,8 @@ std::vector<std::vector<std::string>> read_all(std::string data) {
   std::vector<std::vector<std::string>> rows;
   while (r.next()) {
     std::vector<std::string> row;
-    for (std::size_t i = 0; i < r.size(); ++i) row.emplace_back(r.field(i));
+    for (std::size_t i = 0; i < r.size(); ++i)
+      row.emplace_back(r.field(i));
     rows.push_back(row);
   }
   return rows;
@@ -96,7 +97,8 @@ TEST(CsvReader, RecordsLongerThanTheReadChunkFromAFile) {
   std::filesystem::create_directories(dir);
   const auto path = (dir / "big.csv").string();
   std::string big(3 << 20, 'x');
-  for (std::size_t i = 1; i < big.size(); i += 65537) big[i] = '"';
+  for (std::size_t i = 1; i < big.size(); i += 65537)
+    big[i] = '"';
   std::string escaped;
   for (char c : big) {
     if (c == '"') escaped += '"';
@@ -105,7 +107,8 @@ TEST(CsvReader, RecordsLongerThanTheReadChunkFromAFile) {
   {
     std::ofstream out(path, std::ios::binary);
     out << "id,text\n";
-    for (int i = 0; i < 3; ++i) out << i << ",\"" << escaped << "\"\n";
+    for (int i = 0; i < 3; ++i)
+      out << i << ",\"" << escaped << "\"\n";
   }
   Reader r(path);
   int n = 0;

@@ -28,7 +28,15 @@ TEST(JsonWriter, InvalidUtf8IsRepairedNeverSentBroken) {
 
 TEST(JsonWriter, NestedStructureParsesBack) {
   Writer w;
-  w.begin_object().field("a", 1).field("b", 0.1).key("c").begin_array().value("x").null().value(true).end_array();
+  w.begin_object()
+      .field("a", 1)
+      .field("b", 0.1)
+      .key("c")
+      .begin_array()
+      .value("x")
+      .null()
+      .value(true)
+      .end_array();
   w.field("nan", std::nan("")).end_object();
   EXPECT_EQ(w.str(), R"({"a":1,"b":0.1,"c":["x",null,true],"nan":null})");
   simdjson::dom::parser p;
@@ -40,8 +48,9 @@ TEST(JsonWriter, NestedStructureParsesBack) {
 // The word-at-a-time escaper against a byte-by-byte one, on random strings that put every
 // special byte at every offset of an 8-byte word.
 TEST(JsonWriter, FastEscapingEqualsTheByteByByteDefinition) {
-  const std::string alphabet[] = {"a", "Z", " ", "\"", "\\", "\n", "\t", "\x01", "\x1f",
-                                  "\x7f", "\xC3\xA9", "\xF0\x9F\x98\x80", "~", "/"};
+  const std::string alphabet[] = {"a",  "Z",    " ",    "\"",   "\\",       "\n",
+                                  "\t", "\x01", "\x1f", "\x7f", "\xC3\xA9", "\xF0\x9F\x98\x80",
+                                  "~",  "/"};
   std::uint64_t state = 42;
   auto next = [&] {
     state = state * 6364136223846793005ULL + 1442695040888963407ULL;
@@ -50,18 +59,24 @@ TEST(JsonWriter, FastEscapingEqualsTheByteByByteDefinition) {
   for (int round = 0; round < 2000; ++round) {
     std::string in;
     const std::size_t n = next() % 40;
-    for (std::size_t i = 0; i < n; ++i) in += alphabet[next() % std::size(alphabet)];
+    for (std::size_t i = 0; i < n; ++i)
+      in += alphabet[next() % std::size(alphabet)];
     std::string expected = "\"";
     for (unsigned char c : in) {
-      if (c == '"') expected += "\\\"";
-      else if (c == '\\') expected += "\\\\";
-      else if (c == '\n') expected += "\\n";
-      else if (c == '\t') expected += "\\t";
+      if (c == '"')
+        expected += "\\\"";
+      else if (c == '\\')
+        expected += "\\\\";
+      else if (c == '\n')
+        expected += "\\n";
+      else if (c == '\t')
+        expected += "\\t";
       else if (c < 0x20) {
         char buf[8];
         std::snprintf(buf, sizeof buf, "\\u%04x", c);
         expected += buf;
-      } else expected.push_back(static_cast<char>(c));
+      } else
+        expected.push_back(static_cast<char>(c));
     }
     expected += "\"";
     std::string out;

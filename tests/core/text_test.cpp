@@ -12,11 +12,16 @@ TEST(Utf8, ValidAndInvalid) {
   EXPECT_FALSE(is_valid_utf8("\xC0\xAF"));          // overlong
   EXPECT_FALSE(is_valid_utf8("\xED\xA0\x80"));      // surrogate
   EXPECT_FALSE(is_valid_utf8("\xF4\x90\x80\x80"));  // > U+10FFFF
-  EXPECT_EQ(first_invalid_utf8("ab\xFF" "cd"), 2u);
+  EXPECT_EQ(first_invalid_utf8("ab\xFF"
+                               "cd"),
+            2u);
 }
 
 TEST(Utf8, RepairReplacesMaximalSubparts) {
-  EXPECT_EQ(repair_utf8("a\xFF" "b"), "a\xEF\xBF\xBD" "b");
+  EXPECT_EQ(repair_utf8("a\xFF"
+                        "b"),
+            "a\xEF\xBF\xBD"
+            "b");
   // E2 82 is a truncated 3-byte sequence: one replacement for the maximal subpart.
   EXPECT_EQ(repair_utf8("\xE2\x82z"), "\xEF\xBF\xBDz");
   EXPECT_EQ(repair_utf8("ok \xF0\x9F\x98\x80"), "ok \xF0\x9F\x98\x80");
@@ -32,9 +37,10 @@ TEST(PythonStrip, UnicodeWhitespaceAsPython) {
 
 TEST(PythonLower, AsciiAndUnicode) {
   EXPECT_EQ(python_lower("HaPPy"), "happy");
-  EXPECT_EQ(python_lower("\xC3\x89MU"), "\xC3\xA9mu");      // ÉMU -> ému
-  EXPECT_EQ(python_lower("\xD0\x93\xD0\x9D\xD0\x95\xD0\x92"), "\xD0\xB3\xD0\xBD\xD0\xB5\xD0\xB2");  // ГНЕВ
-  EXPECT_EQ(python_lower("\xC4\xB0"), "i\xCC\x87");        // İ
+  EXPECT_EQ(python_lower("\xC3\x89MU"), "\xC3\xA9mu");  // ÉMU -> ému
+  EXPECT_EQ(python_lower("\xD0\x93\xD0\x9D\xD0\x95\xD0\x92"),
+            "\xD0\xB3\xD0\xBD\xD0\xB5\xD0\xB2");     // ГНЕВ
+  EXPECT_EQ(python_lower("\xC4\xB0"), "i\xCC\x87");  // İ
 }
 
 TEST(Split, KeepsEmptyPieces) {

@@ -35,10 +35,11 @@ class DatasetTest : public ::testing::Test {
 };
 
 TEST_F(DatasetTest, CsvWithMultilineSegments) {
-  const auto p = write("d.csv",
-                       "index,original_ids,segment,number_of_labels,labels\n"
-                       "7,abc,\"I was <mask>,\nthen \"\"fine\"\" and <mask>.\",2,\"['sad', \"\"it's\"\"]\"\n"
-                       "8,abc,<mask>!,1,['happy']\n");
+  const auto p =
+      write("d.csv",
+            "index,original_ids,segment,number_of_labels,labels\n"
+            "7,abc,\"I was <mask>,\nthen \"\"fine\"\" and <mask>.\",2,\"['sad', \"\"it's\"\"]\"\n"
+            "8,abc,<mask>!,1,['happy']\n");
   const auto segs = read_dataset(p);
   ASSERT_EQ(segs.size(), 2u);
   EXPECT_EQ(segs[0].index, "7");
@@ -57,11 +58,12 @@ TEST_F(DatasetTest, OptionalIdColumnsDefault) {
 }
 
 TEST_F(DatasetTest, JsonlWithArrayOrLiteralLabels) {
-  const auto p = write("d.jsonl",
-                       "{\"index\": 1, \"original_ids\": \"p\", \"segment\": \"a <mask> b <mask>\", "
-                       "\"number_of_labels\": 2, \"labels\": [\"x\", \"y\"]}\n"
-                       "\n"
-                       "{\"segment\": \"<mask>\", \"labels\": \"['z']\"}\n");
+  const auto p =
+      write("d.jsonl",
+            "{\"index\": 1, \"original_ids\": \"p\", \"segment\": \"a <mask> b <mask>\", "
+            "\"number_of_labels\": 2, \"labels\": [\"x\", \"y\"]}\n"
+            "\n"
+            "{\"segment\": \"<mask>\", \"labels\": \"['z']\"}\n");
   const auto segs = read_dataset(p);
   ASSERT_EQ(segs.size(), 2u);
   EXPECT_EQ(segs[0].index, "1");
@@ -79,7 +81,8 @@ TEST_F(DatasetTest, ValidationErrorsNameTheRow) {
   EXPECT_NE(error_of(p).find(p + ": row 1 (line 2): column 'labels' is not a list of strings"),
             std::string::npos);
   p = write("c.csv", header + "1,x,<mask>,one,['a']\n");
-  EXPECT_EQ(error_of(p), p + ": row 1 (line 2): column 'number_of_labels' is 'one', expected an integer");
+  EXPECT_EQ(error_of(p),
+            p + ": row 1 (line 2): column 'number_of_labels' is 'one', expected an integer");
   p = write("d.csv", "index,segment,labels\n1,<mask>,['a']\n");
   EXPECT_EQ(error_of(p), p + ": missing column 'number_of_labels'");
   p = write("e.jsonl", "{\"segment\": \"<mask>\", \"labels\": [1]}\n");
@@ -93,7 +96,8 @@ TEST(Dataset, DemoDatasetReads) {
   const auto segs = read_dataset(std::string(EMOSWEEP_DEMO_DIR) + "/demo-dataset.csv");
   ASSERT_EQ(segs.size(), 36u);
   std::size_t masks = 0;
-  for (const auto& s : segs) masks += s.labels.size();
+  for (const auto& s : segs)
+    masks += s.labels.size();
   EXPECT_EQ(masks, 43u);
 }
 

@@ -16,12 +16,13 @@ const std::string kHeader =
 // The NRC word-level lines for `word` with the given bits (alphabetical emotion order, as
 // NRC distributes the file).
 std::string nrc_lines(const std::string& word, EmotionVector v) {
-  static const char* kAlpha[] = {"anger", "anticipation", "disgust", "fear",    "joy",
-                                 "negative", "positive",   "sadness", "surprise", "trust"};
+  static const char* kAlpha[] = {"anger",    "anticipation", "disgust", "fear",     "joy",
+                                 "negative", "positive",     "sadness", "surprise", "trust"};
   std::string out;
   for (const char* e : kAlpha) {
     std::size_t d = 0;
-    while (kDimensions[d] != e) ++d;
+    while (kDimensions[d] != e)
+      ++d;
     out += word + "\t" + e + "\t" + (((v >> d) & 1) ? "1" : "0") + "\n";
   }
   return out;
@@ -77,8 +78,10 @@ TEST(Lexicon, NrcFirstLineForAPairWins) {
 // The two formats give identical vectors for the same words: convert the real lexicon (or
 // the demo one when ../shared is absent) to NRC format and load both from files.
 TEST(Lexicon, CsvAndNrcFormatsAgreeOnEveryWord) {
-  std::string csv_path = std::string(EMOSWEEP_SHARED_DIR) + "/data/express/lexicon-decomposition.csv";
-  if (!std::filesystem::exists(csv_path)) csv_path = std::string(EMOSWEEP_DEMO_DIR) + "/demo-lexicon.csv";
+  std::string csv_path =
+      std::string(EMOSWEEP_SHARED_DIR) + "/data/express/lexicon-decomposition.csv";
+  if (!std::filesystem::exists(csv_path))
+    csv_path = std::string(EMOSWEEP_DEMO_DIR) + "/demo-lexicon.csv";
   const auto from_csv = Lexicon::load(csv_path);
   ASSERT_GT(from_csv.size(), 50u);
 
@@ -111,7 +114,8 @@ TEST(Lexicon, CsvAndNrcFormatsAgreeOnEveryWord) {
 }
 
 TEST(Lexicon, RealLexiconShape) {
-  const std::string path = std::string(EMOSWEEP_SHARED_DIR) + "/data/express/lexicon-decomposition.csv";
+  const std::string path =
+      std::string(EMOSWEEP_SHARED_DIR) + "/data/express/lexicon-decomposition.csv";
   if (!std::filesystem::exists(path)) GTEST_SKIP() << "no ../shared data";
   const auto lex = Lexicon::load(path);
   EXPECT_EQ(lex.size(), 16019u);

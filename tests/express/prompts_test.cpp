@@ -32,7 +32,8 @@ namespace {
 
 TEST(FewShot, ExamplesThenTheSegment) {
   const std::vector<std::string> l1{"happy"}, l2{"sad", "it's"};
-  const std::string p = render_few_shot("Now <mask>.", 1, {{"I was <mask>.", &l1}, {"A <mask> B <mask>", &l2}});
+  const std::string p =
+      render_few_shot("Now <mask>.", 1, {{"I was <mask>.", &l1}, {"A <mask> B <mask>", &l2}});
   EXPECT_NE(p.find("Text:\nI was <mask>.\n\nAnswer:\n['happy']\n"), std::string::npos) << p;
   EXPECT_NE(p.find("Answer:\n['sad', \"it's\"]\n"), std::string::npos) << p;
   EXPECT_TRUE(p.ends_with("Text:\nNow <mask>.\n\nAnswer:")) << p;

@@ -58,7 +58,8 @@ TEST_F(RealData, SampleScoredAgainstItself) {
   }
   // Write a predictions file whose output is the gold label list, and count non-zero masks
   // from the segment labels parsed naively (the sample's labels are simple quoted words).
-  const auto dir = std::filesystem::temp_directory_path() / ("emosweep_self_" + std::to_string(::getpid()));
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("emosweep_self_" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
   const auto pred_path = (dir / "self.csv").string();
   std::size_t masks = 0, nonzero_masks = 0;

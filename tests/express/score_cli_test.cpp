@@ -55,8 +55,8 @@ void expect_same_scores(const std::string& predictions, const std::string& lexic
     EXPECT_NEAR(double(a[key]), double(b[key]), 1e-12) << key;
   for (const char* dim : {"anger", "anticipation", "disgust", "fear", "joy", "sadness", "surprise",
                           "trust", "positive", "negative"}) {
-    EXPECT_NEAR(double(a["dimensions"][dim]["agreement"]), double(b["dimensions"][dim]["agreement"]),
-                1e-12);
+    EXPECT_NEAR(double(a["dimensions"][dim]["agreement"]),
+                double(b["dimensions"][dim]["agreement"]), 1e-12);
     EXPECT_NEAR(double(a["dimensions"][dim]["f1"]), double(b["dimensions"][dim]["f1"]), 1e-12);
   }
 }
@@ -92,10 +92,10 @@ with open(sys.argv[2], 'w', newline='') as f:
 )PY";
   const auto gen = write("gen.py", script);
   const auto pred = (dir_ / "random.csv").string();
-  ASSERT_EQ(run_command("python3 " + gen + " " + shell_quote(kShared + "express-sample.csv") + " " +
-                        pred)
-                .exit_code,
-            0);
+  ASSERT_EQ(
+      run_command("python3 " + gen + " " + shell_quote(kShared + "express-sample.csv") + " " + pred)
+          .exit_code,
+      0);
   expect_same_scores(pred, kShared + "lexicon-decomposition.csv");
 }
 
@@ -107,7 +107,8 @@ TEST_F(ScoreCli, JsonHasExactlyTheContractKeys) {
   simdjson::dom::object obj;
   ASSERT_EQ(p.parse(r.out).get(obj), simdjson::SUCCESS);
   std::vector<std::string> keys;
-  for (auto [k, v] : obj) keys.emplace_back(k);
+  for (auto [k, v] : obj)
+    keys.emplace_back(k);
   EXPECT_EQ(keys, (std::vector<std::string>{"rows", "valid_rows", "masks", "vrate", "accl", "accv",
                                             "f1v", "accv2", "dimensions"}));
 }
@@ -142,7 +143,8 @@ TEST_F(ScoreCli, BadInputExitsTwoWithOneLineNamingTheCulprit) {
   const Case cases[] = {
       {(dir_ / "missing.csv").string() + lex, "missing.csv: cannot open"},
       {no_output + lex, "no_output.csv: missing column 'output' (or 'output_formatted')"},
-      {bad_labels + lex, "bad_labels.csv: row 2 (line 3): column 'labels' is not a list of strings"},
+      {bad_labels + lex,
+       "bad_labels.csv: row 2 (line 3): column 'labels' is not a list of strings"},
       {kDemo + "/demo-predictions.csv --lexicon " + bad_lex,
        "bad_lex.csv: line 2: column 'negative' is '2', expected 0 or 1"},
       {kDemo + "/demo-predictions.csv" + lex + " --format xml", "--format"},

@@ -9,7 +9,9 @@
 namespace emosweep::express {
 namespace {
 
-constexpr EmotionVector bit(std::size_t d) { return static_cast<EmotionVector>(1u << d); }
+constexpr EmotionVector bit(std::size_t d) {
+  return static_cast<EmotionVector>(1u << d);
+}
 // anger=0 anticipation=1 disgust=2 fear=3 joy=4 sadness=5 surprise=6 trust=7 positive=8 negative=9
 const std::string kHeader =
     "word,anger,anticipation,disgust,fear,joy,sadness,surprise,trust,positive,negative\n";
@@ -166,7 +168,8 @@ TEST(Accumulator, PropertyMatchesNaiveAndMergeEqualsWhole) {
   std::mt19937_64 rng(20261125);
   // A random lexicon over a small vocabulary (some words absent, some all-zero).
   std::vector<std::string> vocab;
-  for (int i = 0; i < 40; ++i) vocab.push_back(std::string("w").append(std::to_string(i)));
+  for (int i = 0; i < 40; ++i)
+    vocab.push_back(std::string("w").append(std::to_string(i)));
   std::map<std::string, std::array<int, 10>> naive_lex;
   std::string csv = kHeader;
   for (int i = 0; i < 32; ++i) {
@@ -187,7 +190,8 @@ TEST(Accumulator, PropertyMatchesNaiveAndMergeEqualsWhole) {
   for (int seg = 0; seg < 5000; ++seg) {
     const std::size_t n = 1 + rng() % 5;
     std::vector<std::string> gold, pred;
-    for (std::size_t i = 0; i < n; ++i) gold.push_back(vocab[rng() % vocab.size()]);
+    for (std::size_t i = 0; i < n; ++i)
+      gold.push_back(vocab[rng() % vocab.size()]);
     for (std::size_t i = 0; i < n; ++i)
       pred.push_back(rng() % 4 == 0 ? gold[i] : vocab[rng() % vocab.size()]);
     const int kind = static_cast<int>(rng() % 10);

@@ -20,22 +20,28 @@ std::string sweep_yaml(const std::string& name, const Dataset& d, const std::str
                        const std::string& models, const std::string& prompts,
                        const std::string& top_extra = "") {
   return "name: " + name + "\n" + "dataset:\n  path: " + d.path + "\n" + top_extra +
-         "lexicon: " + d.lexicon + "\n" + "cache: " + dir + "/cache\n" + "output: " + dir + "/out\n" +
+         "lexicon: " + d.lexicon + "\n" + "cache: " + dir + "/cache\n" + "output: " + dir +
+         "/out\n" +
          "endpoints:\n"
-         "  - name: oa\n    dialect: openai\n    base_url: " + origin + "/v1\n" + endpoint_extra +
+         "  - name: oa\n    dialect: openai\n    base_url: " +
+         origin + "/v1\n" + endpoint_extra +
          "  - name: an\n    dialect: anthropic\n    base_url: " + origin + "\n" + endpoint_extra +
          "models:\n" + models + "prompts:\n" + prompts;
 }
 
 const std::string kTwoModels =
-    "  - { name: gpt, endpoint: oa, model: gpt-4o-mini, params: { temperature: 0, max_tokens: 64 } }\n"
-    "  - { name: claude, endpoint: an, model: claude-3-5-haiku, params: { temperature: 0, max_tokens: 64 } }\n";
+    "  - { name: gpt, endpoint: oa, model: gpt-4o-mini, params: { temperature: 0, max_tokens: 64 } "
+    "}\n"
+    "  - { name: claude, endpoint: an, model: claude-3-5-haiku, params: { temperature: 0, "
+    "max_tokens: 64 } }\n";
 const std::string kThreePrompts =
     "  - { name: zero, template: express-zero-shot }\n"
     "  - { name: few, template: express-few-shot, shots: 2 }\n"
     "  - { name: cot, template: express-cot }\n";
 
-void write(const std::string& path, const std::string& text) { std::ofstream(path) << text; }
+void write(const std::string& path, const std::string& text) {
+  std::ofstream(path) << text;
+}
 
 simdjson::dom::element parse(simdjson::dom::parser& p, const std::string& text) {
   simdjson::dom::element e;
@@ -66,12 +72,14 @@ TEST(RunEndToEnd, SummaryEqualsScoreOnPredictionsAndRerunSendsNothing) {
     EXPECT_EQ(int64_t(c["failed"]), 0);
     // `emosweep score` on the written predictions gives the same numbers.
     const std::string pred = dir / ("out/predictions/" + model + "__" + variant + ".csv");
-    const auto s = run_command(kBin + " score " + shell_quote(pred) + " --lexicon " + shell_quote(d.lexicon) +
-                               (variant == "cot" ? " --parse lenient" : ""));
+    const auto s =
+        run_command(kBin + " score " + shell_quote(pred) + " --lexicon " + shell_quote(d.lexicon) +
+                    (variant == "cot" ? " --parse lenient" : ""));
     ASSERT_EQ(s.exit_code, 0) << s.err;
     simdjson::dom::parser p2;
     auto scored = parse(p2, s.out);
-    for (const char* k : {"rows", "valid_rows", "masks"}) EXPECT_EQ(int64_t(c[k]), int64_t(scored[k])) << model << variant << k;
+    for (const char* k : {"rows", "valid_rows", "masks"})
+      EXPECT_EQ(int64_t(c[k]), int64_t(scored[k])) << model << variant << k;
     for (const char* k : {"vrate", "accl", "accv", "f1v", "accv2"})
       EXPECT_NEAR(double(c[k]), double(scored[k]), 1e-12) << model << " " << variant << " " << k;
     EXPECT_GT(int64_t(c["requests"]), 0);
@@ -100,12 +108,14 @@ TEST(RunEndToEnd, KillNineAtRandomPointsLosesAtMostWhatWasInFlight) {
   const Dataset d = sample_or_demo();
   const int concurrency = 8;
   const std::string limits = "    limits: { concurrency: " + std::to_string(concurrency) + " }\n";
-  const std::string one_model = "  - { name: gpt, endpoint: oa, model: gpt-4o-mini, params: { temperature: 0 } }\n";
+  const std::string one_model =
+      "  - { name: gpt, endpoint: oa, model: gpt-4o-mini, params: { temperature: 0 } }\n";
   const std::string prompts = "  - { name: zero, template: express-zero-shot }\n";
   const std::string limit = "  limit: 600\n";
   // The reference: an uninterrupted run with its own cache.
   TempDir ref("kill_ref");
-  write(ref / "sweep.yaml", sweep_yaml("killtest", d, mock.origin(), ref.path().string(), limits, one_model, prompts, limit));
+  write(ref / "sweep.yaml", sweep_yaml("killtest", d, mock.origin(), ref.path().string(), limits,
+                                       one_model, prompts, limit));
   auto r = run_sweep(ref / "sweep.yaml");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const std::string reference = read_text(ref / "out/summary.json");
@@ -113,7 +123,8 @@ TEST(RunEndToEnd, KillNineAtRandomPointsLosesAtMostWhatWasInFlight) {
   mock.reset();
 
   const std::string sweep = dir / "sweep.yaml";
-  write(sweep, sweep_yaml("killtest", d, mock.origin(), dir.path().string(), limits, one_model, prompts, limit));
+  write(sweep, sweep_yaml("killtest", d, mock.origin(), dir.path().string(), limits, one_model,
+                          prompts, limit));
   std::mt19937 rng(12345);
   const int kills = 3;
   for (int k = 0; k < kills; ++k) {
@@ -138,16 +149,21 @@ TEST(RunEndToEnd, KillNineAtRandomPointsLosesAtMostWhatWasInFlight) {
 
 TEST(RunEndToEnd, FaultsAreSurvivedAndNothingWrongIsCached) {
   TempDir dir("faults");
-  MockProcess faulty(dir, {"--fault", "500=0.05,503=0.02,drop=0.02,malformed=0.03", "--seed", "11"}, "faulty");
+  MockProcess faulty(dir, {"--fault", "500=0.05,503=0.02,drop=0.02,malformed=0.03", "--seed", "11"},
+                     "faulty");
   MockProcess clean(dir, {"--seed", "11"}, "clean");
   const Dataset d = sample_or_demo();
-  const std::string models = "  - { name: gpt, endpoint: oa, model: gpt-4o-mini, params: { temperature: 0 } }\n"
-                             "  - { name: claude, endpoint: an, model: claude-3-5-haiku, params: { temperature: 0 } }\n";
+  const std::string models =
+      "  - { name: gpt, endpoint: oa, model: gpt-4o-mini, params: { temperature: 0 } }\n"
+      "  - { name: claude, endpoint: an, model: claude-3-5-haiku, params: { temperature: 0 } }\n";
   const std::string prompts = "  - { name: zero, template: express-zero-shot }\n";
-  const std::string limits = "    limits: { concurrency: 16 }\n    retries: { base_delay: 0.01, max_delay: 0.2 }\n";
+  const std::string limits =
+      "    limits: { concurrency: 16 }\n    retries: { base_delay: 0.01, max_delay: 0.2 }\n";
   TempDir a("faults_a"), b("faults_b");
-  write(a / "sweep.yaml", sweep_yaml("faults", d, faulty.origin(), a.path().string(), limits, models, prompts, "  limit: 400\n"));
-  write(b / "sweep.yaml", sweep_yaml("faults", d, clean.origin(), b.path().string(), limits, models, prompts, "  limit: 400\n"));
+  write(a / "sweep.yaml", sweep_yaml("faults", d, faulty.origin(), a.path().string(), limits,
+                                     models, prompts, "  limit: 400\n"));
+  write(b / "sweep.yaml", sweep_yaml("faults", d, clean.origin(), b.path().string(), limits, models,
+                                     prompts, "  limit: 400\n"));
   auto r = run_sweep(a / "sweep.yaml");
   ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
   simdjson::dom::parser p;
@@ -171,7 +187,8 @@ TEST(RunEndToEnd, FaultsAreSurvivedAndNothingWrongIsCached) {
                                std::string(std::string_view(row["variant"])) + "|" +
                                std::string(std::string_view(row["item"]));
       by_unit[unit] = std::string(std::string_view(row["output"]));
-      by_key[std::string(std::string_view(row["key"]))] = std::string(std::string_view(row["output"]));
+      by_key[std::string(std::string_view(row["key"]))] =
+          std::string(std::string_view(row["output"]));
     }
     return std::make_pair(by_unit, by_key);
   };
@@ -200,18 +217,22 @@ TEST(RunEndToEnd, ConfiguredRateLimitIsUsedWithoutTripping429s) {
   // 1,200 requests per minute = 20/s, enforced over a one-second window so that bursts trip it.
   MockProcess mock(dir, {"--rpm", "1200", "--rate-window-ms", "1000", "--seed", "5"});
   const Dataset d = sample_or_demo();
-  const std::string model = "  - { name: gpt, endpoint: oa, model: gpt-4o-mini, params: { temperature: 0 } }\n";
+  const std::string model =
+      "  - { name: gpt, endpoint: oa, model: gpt-4o-mini, params: { temperature: 0 } }\n";
   const std::string prompts = "  - { name: zero, template: express-zero-shot }\n";
   write(dir / "sweep.yaml", sweep_yaml("rl", d, mock.origin(), dir.path().string(),
-                                       "    limits: { concurrency: 32, rpm: 1200 }\n", model, prompts, "  limit: 160\n"));
+                                       "    limits: { concurrency: 32, rpm: 1200 }\n", model,
+                                       prompts, "  limit: 160\n"));
   const auto start = std::chrono::steady_clock::now();
   auto r = run_sweep(dir / "sweep.yaml");
-  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   ASSERT_EQ(r.exit_code, 0) << r.err;
   auto stats = mock.stats();
   const std::int64_t total = int64_t(stats["requests"]);
   std::int64_t r429 = 0;
-  if (auto v = stats["responses_by_status"]["429"]; v.error() == simdjson::SUCCESS) r429 = int64_t(v.value());
+  if (auto v = stats["responses_by_status"]["429"]; v.error() == simdjson::SUCCESS)
+    r429 = int64_t(v.value());
   EXPECT_LE(r429 * 100, total) << r429 << " of " << total;  // <= 1% 429s
   // >= 95% of the limit: 160 requests at 20/s take 8 s; allow 5% plus start-up.
   EXPECT_LE(seconds, 160 / 20.0 / 0.95 + 1.5) << "took " << seconds << " s";
@@ -221,10 +242,12 @@ TEST(RunEndToEnd, UnconfiguredRateLimitStillFinishesWithAdaptiveControl) {
   TempDir dir("adaptive");
   MockProcess mock(dir, {"--rpm", "1200", "--rate-window-ms", "1000", "--seed", "5"});
   const Dataset d = sample_or_demo();
-  const std::string model = "  - { name: gpt, endpoint: oa, model: gpt-4o-mini, params: { temperature: 0 } }\n";
+  const std::string model =
+      "  - { name: gpt, endpoint: oa, model: gpt-4o-mini, params: { temperature: 0 } }\n";
   const std::string prompts = "  - { name: zero, template: express-zero-shot }\n";
-  write(dir / "sweep.yaml", sweep_yaml("ad", d, mock.origin(), dir.path().string(),
-                                       "    limits: { concurrency: 64 }\n", model, prompts, "  limit: 120\n"));
+  write(dir / "sweep.yaml",
+        sweep_yaml("ad", d, mock.origin(), dir.path().string(), "    limits: { concurrency: 64 }\n",
+                   model, prompts, "  limit: 120\n"));
   auto r = run_sweep(dir / "sweep.yaml");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   simdjson::dom::parser p;
@@ -237,34 +260,41 @@ TEST(RunEndToEnd, UnconfiguredRateLimitStillFinishesWithAdaptiveControl) {
   EXPECT_GT(int64_t(c["retries"]), 0);
 }
 
-
 TEST(RunEndToEnd, BadSweepExitsTwoAndSendsNothing) {
   TempDir dir("badsweep");
   MockProcess mock(dir, {});
   const Dataset d = sample_or_demo();
-  std::string text = sweep_yaml("bad", d, mock.origin(), dir.path().string(), "",
-                                "  - { name: gpt, endpoint: oa, model: m, params: { temprature: 0 } }\n",
-                                "  - { name: zero, template: express-zero-shot }\n");
+  std::string text =
+      sweep_yaml("bad", d, mock.origin(), dir.path().string(), "",
+                 "  - { name: gpt, endpoint: oa, model: m, params: { temprature: 0 } }\n",
+                 "  - { name: zero, template: express-zero-shot }\n");
   write(dir / "sweep.yaml", text);
   auto r = run_sweep(dir / "sweep.yaml");
   EXPECT_EQ(r.exit_code, 2);
-  EXPECT_NE(r.err.find("models[0].params.temprature: unknown key (did you mean 'temperature'?)"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("models[0].params.temprature: unknown key (did you mean 'temperature'?)"),
+            std::string::npos)
+      << r.err;
   EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
   // A missing API key variable is reported before anything is sent.
-  text = sweep_yaml("bad", d, mock.origin(), dir.path().string(), "    api_key_env: EMOSWEEP_E2E_NO_SUCH_KEY\n",
-                    "  - { name: gpt, endpoint: oa, model: m }\n", "  - { name: zero, template: express-zero-shot }\n");
+  text = sweep_yaml("bad", d, mock.origin(), dir.path().string(),
+                    "    api_key_env: EMOSWEEP_E2E_NO_SUCH_KEY\n",
+                    "  - { name: gpt, endpoint: oa, model: m }\n",
+                    "  - { name: zero, template: express-zero-shot }\n");
   write(dir / "sweep.yaml", text);
   r = run_sweep(dir / "sweep.yaml");
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("EMOSWEEP_E2E_NO_SUCH_KEY"), std::string::npos) << r.err;
   // A bad dataset row is named, and nothing is sent either.
-  std::ofstream(dir / "bad.csv") << "index,original_ids,segment,number_of_labels,labels\n1,a,<mask>,2,['x']\n";
-  text = sweep_yaml("bad", Dataset{dir / "bad.csv", d.lexicon}, mock.origin(), dir.path().string(), "",
-                    "  - { name: gpt, endpoint: oa, model: m }\n", "  - { name: zero, template: express-zero-shot }\n");
+  std::ofstream(dir / "bad.csv")
+      << "index,original_ids,segment,number_of_labels,labels\n1,a,<mask>,2,['x']\n";
+  text = sweep_yaml("bad", Dataset{dir / "bad.csv", d.lexicon}, mock.origin(), dir.path().string(),
+                    "", "  - { name: gpt, endpoint: oa, model: m }\n",
+                    "  - { name: zero, template: express-zero-shot }\n");
   write(dir / "sweep.yaml", text);
   r = run_sweep(dir / "sweep.yaml");
   EXPECT_EQ(r.exit_code, 2);
-  EXPECT_NE(r.err.find("bad.csv: row 1 (line 2): number_of_labels is 2"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("bad.csv: row 1 (line 2): number_of_labels is 2"), std::string::npos)
+      << r.err;
   EXPECT_EQ(mock.requests(), 0);
 }
 
@@ -274,14 +304,19 @@ TEST(RunEndToEnd, PermanentFailuresExitThreeAndQuotaStopsOnlyThatEndpoint) {
   MockProcess broke(dir, {"--fault", "quota=1"}, "broke");
   MockProcess fine(dir, {}, "fine");
   const Dataset d = sample_or_demo();
-  const std::string text =
-      "name: perm\ndataset: { path: " + d.path + ", limit: 50 }\nlexicon: " + d.lexicon + "\ncache: " +
-      (dir / "cache") + "\noutput: " + (dir / "out") +
-      "\nendpoints:\n"
-      "  - { name: broke, dialect: openai, base_url: " + broke.origin() + "/v1 }\n"
-      "  - { name: fine, dialect: anthropic, base_url: " + fine.origin() + " }\n"
-      "models:\n  - { name: a, endpoint: broke, model: gpt-4o }\n  - { name: b, endpoint: fine, model: claude }\n"
-      "prompts:\n  - { name: zero, template: express-zero-shot }\n";
+  const std::string text = "name: perm\ndataset: { path: " + d.path +
+                           ", limit: 50 }\nlexicon: " + d.lexicon + "\ncache: " + (dir / "cache") +
+                           "\noutput: " + (dir / "out") +
+                           "\nendpoints:\n"
+                           "  - { name: broke, dialect: openai, base_url: " +
+                           broke.origin() +
+                           "/v1 }\n"
+                           "  - { name: fine, dialect: anthropic, base_url: " +
+                           fine.origin() +
+                           " }\n"
+                           "models:\n  - { name: a, endpoint: broke, model: gpt-4o }\n  - { name: "
+                           "b, endpoint: fine, model: claude }\n"
+                           "prompts:\n  - { name: zero, template: express-zero-shot }\n";
   write(dir / "sweep.yaml", text);
   auto r = run_sweep(dir / "sweep.yaml");
   EXPECT_EQ(r.exit_code, 3) << r.err;
@@ -305,11 +340,14 @@ TEST(RunEndToEnd, BudgetStopsNewRequestsAndAHigherBudgetContinuesWithoutRebuying
   const Dataset d = sample_or_demo();
   auto sweep = [&](double budget) {
     return "name: budget\ndataset: { path: " + d.path + ", limit: 100 }\nlexicon: " + d.lexicon +
-           "\ncache: " + (dir / "cache") + "\noutput: " + (dir / "out") + "\nbudget_usd: " +
-           fmt::format("{}", budget) + "\nprices: { gpt-4o-mini: { prompt: 100, completion: 100 } }\n"
-           "endpoints:\n  - { name: oa, dialect: openai, base_url: " + mock.origin() +
+           "\ncache: " + (dir / "cache") + "\noutput: " + (dir / "out") +
+           "\nbudget_usd: " + fmt::format("{}", budget) +
+           "\nprices: { gpt-4o-mini: { prompt: 100, completion: 100 } }\n"
+           "endpoints:\n  - { name: oa, dialect: openai, base_url: " +
+           mock.origin() +
            "/v1, limits: { concurrency: 4 } }\n"
-           "models:\n  - { name: gpt, endpoint: oa, model: gpt-4o-mini, params: { max_tokens: 16 } }\n"
+           "models:\n  - { name: gpt, endpoint: oa, model: gpt-4o-mini, params: { max_tokens: 16 } "
+           "}\n"
            "prompts:\n  - { name: zero, template: express-zero-shot }\n";
   };
   // The dry run's estimate of the whole sweep (its row: endpoint, model, requests, cached,
@@ -348,7 +386,8 @@ TEST(RunEndToEnd, BudgetStopsNewRequestsAndAHigherBudgetContinuesWithoutRebuying
   EXPECT_EQ(int64_t(state["requests_sent"]), sent);
   simdjson::dom::parser p2;
   auto configs = simdjson::dom::array(parse(p2, read_text(dir / "out/summary.json")));
-  const std::int64_t rows = int64_t(configs.at(0)["rows"]), failed = int64_t(configs.at(0)["failed"]);
+  const std::int64_t rows = int64_t(configs.at(0)["rows"]),
+                     failed = int64_t(configs.at(0)["failed"]);
   EXPECT_EQ(rows + failed, items);
   EXPECT_GT(failed, 0);
   EXPECT_NE(read_text(dir / "out/results.jsonl").find("reached"), std::string::npos);
@@ -370,10 +409,13 @@ TEST(RunEndToEnd, SigintDrainsExitsOneThirtyAndARerunFinishes) {
   TempDir dir("sigint");
   MockProcess mock(dir, {"--latency", "fixed:100"});
   const Dataset d = sample_or_demo();
-  write(dir / "sweep.yaml", sweep_yaml("sigint", d, mock.origin(), dir.path().string(), "    limits: { concurrency: 8 }\n",
-                                       "  - { name: gpt, endpoint: oa, model: gpt-4o-mini }\n",
-                                       "  - { name: zero, template: express-zero-shot }\n", "  limit: 200\n"));
-  Child run({kBin, "run", dir / "sweep.yaml", "--metrics-addr", "off", "--progress", "none"}, dir / "run.log");
+  write(dir / "sweep.yaml",
+        sweep_yaml("sigint", d, mock.origin(), dir.path().string(),
+                   "    limits: { concurrency: 8 }\n",
+                   "  - { name: gpt, endpoint: oa, model: gpt-4o-mini }\n",
+                   "  - { name: zero, template: express-zero-shot }\n", "  limit: 200\n"));
+  Child run({kBin, "run", dir / "sweep.yaml", "--metrics-addr", "off", "--progress", "none"},
+            dir / "run.log");
   std::this_thread::sleep_for(std::chrono::milliseconds(1000));
   run.signal(SIGINT);
   const auto code = run.wait(std::chrono::seconds(30));
@@ -398,7 +440,8 @@ TEST(RunEndToEnd, DryRunAndStatus) {
   const Dataset d = sample_or_demo();
   write(dir / "sweep.yaml",
         sweep_yaml("dry", d, mock.origin(), dir.path().string(), "    limits: { rpm: 600 }\n",
-                   "  - { name: gpt, endpoint: oa, model: gpt-4o-mini, params: { max_tokens: 100 }, price: { prompt: 1, completion: 2 } }\n",
+                   "  - { name: gpt, endpoint: oa, model: gpt-4o-mini, params: { max_tokens: 100 "
+                   "}, price: { prompt: 1, completion: 2 } }\n",
                    "  - { name: zero, template: express-zero-shot }\n", "  limit: 30\n"));
   auto r = run_command(kBin + " run " + shell_quote(dir / "sweep.yaml") + " --dry-run");
   ASSERT_EQ(r.exit_code, 0) << r.err;

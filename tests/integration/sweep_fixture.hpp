@@ -21,15 +21,18 @@ inline const std::string kBin = EMOSWEEP_BIN;
 inline const std::string kDemoDir = EMOSWEEP_DEMO_DIR;
 inline const std::string kSharedData = std::string(EMOSWEEP_SHARED_DIR) + "/data/express/";
 
-inline bool have_shared() { return std::filesystem::exists(kSharedData + "express-sample.csv"); }
+inline bool have_shared() {
+  return std::filesystem::exists(kSharedData + "express-sample.csv");
+}
 
 // A mock provider process; its port is read from --port-file.
 class MockProcess {
  public:
-  MockProcess(const TempDir& dir, const std::vector<std::string>& extra, const std::string& tag = "mock") {
+  MockProcess(const TempDir& dir, const std::vector<std::string>& extra,
+              const std::string& tag = "mock") {
     const std::string port_file = dir / (tag + ".port");
-    std::vector<std::string> argv = {kBin, "mock-provider", "--listen", "127.0.0.1:0", "--port-file",
-                                     port_file, "--threads", "1"};
+    std::vector<std::string> argv = {kBin,          "mock-provider", "--listen",  "127.0.0.1:0",
+                                     "--port-file", port_file,       "--threads", "1"};
     argv.insert(argv.end(), extra.begin(), extra.end());
     child_ = std::make_unique<Child>(argv, dir / (tag + ".log"));
     const std::string text = wait_for_file(port_file, std::chrono::seconds(20));
@@ -59,15 +62,19 @@ struct Dataset {
 };
 
 inline Dataset sample_or_demo() {
-  if (have_shared()) return {kSharedData + "express-sample.csv", kSharedData + "lexicon-decomposition.csv"};
+  if (have_shared())
+    return {kSharedData + "express-sample.csv", kSharedData + "lexicon-decomposition.csv"};
   return {kDemoDir + "/demo-dataset.csv", kDemoDir + "/demo-lexicon.csv"};
 }
 
 // Runs `emosweep run` to completion and returns its exit code.
 inline CommandResult run_sweep(const std::string& sweep, const std::string& extra = "") {
-  return run_command(kBin + " run " + shell_quote(sweep) + " --metrics-addr off --progress none " + extra);
+  return run_command(kBin + " run " + shell_quote(sweep) + " --metrics-addr off --progress none " +
+                     extra);
 }
 
-inline std::string read_text(const std::string& path) { return slurp(path); }
+inline std::string read_text(const std::string& path) {
+  return slurp(path);
+}
 
 }  // namespace emosweep::testing

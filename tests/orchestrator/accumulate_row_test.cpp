@@ -26,7 +26,8 @@ Scored score_demo(const express::ExpressTask& task) {
   auto variant = task.prepare(spec, "test");
   std::vector<std::string> outputs;
   csv::Reader r(kDemo + "/demo-predictions.csv");
-  while (r.next()) outputs.emplace_back(r.field(r.require_column("output")));
+  while (r.next())
+    outputs.emplace_back(r.field(r.require_column("output")));
   Scored s;
   s.direct = task.new_aggregate();
   auto items = task.items();

@@ -31,22 +31,27 @@ TEST(Channel, ManyProducersOneSleepingConsumerEveryItemExactlyOnce) {
   constexpr std::uint64_t kEach = 50'000;
   std::vector<std::uint64_t> seen(kProducers * kEach, 0);
   std::thread consumer([&] {
-    while (auto v = ch.pop_wait()) ++seen[*v];
+    while (auto v = ch.pop_wait())
+      ++seen[*v];
   });
   std::vector<std::thread> producers;
   for (int p = 0; p < kProducers; ++p) {
     producers.emplace_back([&, p] {
       for (std::uint64_t i = 0; i < kEach; ++i) {
         auto v = std::make_unique<std::uint64_t>(p * kEach + i);
-        while (!ch.try_push(v)) std::this_thread::yield();
-        if (i % 4096 == 0) std::this_thread::sleep_for(std::chrono::microseconds(50));  // let it sleep
+        while (!ch.try_push(v))
+          std::this_thread::yield();
+        if (i % 4096 == 0)
+          std::this_thread::sleep_for(std::chrono::microseconds(50));  // let it sleep
       }
     });
   }
-  for (auto& t : producers) t.join();
+  for (auto& t : producers)
+    t.join();
   ch.close();
   consumer.join();
-  for (std::size_t i = 0; i < seen.size(); ++i) ASSERT_EQ(seen[i], 1u) << i;
+  for (std::size_t i = 0; i < seen.size(); ++i)
+    ASSERT_EQ(seen[i], 1u) << i;
 }
 
 }  // namespace

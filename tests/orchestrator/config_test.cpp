@@ -89,17 +89,22 @@ TEST_F(ConfigTest, UnknownKeyNamesLineColumnAndSuggests) {
 TEST_F(ConfigTest, WrongTypesAndValues) {
   std::string text = kMinimal;
   text.replace(text.find("concurrency: 8"), 14, "concurrency: lots");
-  EXPECT_EQ(error_of(text), ":9:28: endpoints[0].limits.concurrency: expected a non-negative integer, got 'lots'");
+  EXPECT_EQ(error_of(text),
+            ":9:28: endpoints[0].limits.concurrency: expected a non-negative integer, got 'lots'");
   text = kMinimal;
   text.replace(text.find("temperature: 0"), 14, "temprature: 0");
-  EXPECT_NE(error_of(text).find("models[0].params.temprature: unknown key (did you mean 'temperature'?)"),
-            std::string::npos);
+  EXPECT_NE(
+      error_of(text).find("models[0].params.temprature: unknown key (did you mean 'temperature'?)"),
+      std::string::npos);
   text = kMinimal;
   text.replace(text.find("dialect: openai"), 15, "dialect: cohere");
-  EXPECT_EQ(error_of(text), ":7:14: endpoints[0].dialect: unknown dialect 'cohere' (expected openai, azure, anthropic or gemini)");
+  EXPECT_EQ(error_of(text),
+            ":7:14: endpoints[0].dialect: unknown dialect 'cohere' (expected openai, azure, "
+            "anthropic or gemini)");
   text = kMinimal;
   text.replace(text.find("endpoint: local"), 15, "endpoint: locl");
-  EXPECT_EQ(error_of(text), ":12:15: models[0].endpoint: no endpoint named 'locl' (did you mean 'local'?)");
+  EXPECT_EQ(error_of(text),
+            ":12:15: models[0].endpoint: no endpoint named 'locl' (did you mean 'local'?)");
   text = kMinimal;
   text.replace(text.find("base_url: http://"), 17, "base_url: ftp://");
   EXPECT_NE(error_of(text).find("must start with http:// or https://"), std::string::npos);
@@ -117,7 +122,9 @@ TEST_F(ConfigTest, MissingApiKeyVariablesAreReportedUpFrontAndKeysResolved) {
   std::string text = kMinimal;
   text.replace(text.find("    limits:"), 0, "    api_key_env: EMOSWEEP_TEST_MISSING_KEY\n");
   ::unsetenv("EMOSWEEP_TEST_MISSING_KEY");
-  EXPECT_EQ(error_of(text), ":9:18: endpoints[0].api_key_env: environment variable not set: EMOSWEEP_TEST_MISSING_KEY");
+  EXPECT_EQ(
+      error_of(text),
+      ":9:18: endpoints[0].api_key_env: environment variable not set: EMOSWEEP_TEST_MISSING_KEY");
   // A dry run does not need the key.
   EXPECT_NO_THROW(load_sweep(write(text), /*resolve_keys=*/false));
   ::setenv("EMOSWEEP_TEST_MISSING_KEY", "sk-test-123456789", 1);
@@ -127,7 +134,8 @@ TEST_F(ConfigTest, MissingApiKeyVariablesAreReportedUpFrontAndKeysResolved) {
 }
 
 TEST_F(ConfigTest, PricesFromAFileAndInline) {
-  std::ofstream(dir_ / "prices.yaml") << "prices:\n  llama-3.1-8b: { prompt: 0.2, completion: 0.6 }\n";
+  std::ofstream(dir_ / "prices.yaml")
+      << "prices:\n  llama-3.1-8b: { prompt: 0.2, completion: 0.6 }\n";
   std::string text = kMinimal;
   text += "prices: prices.yaml\n";
   auto c = load_sweep(write(text));
@@ -144,7 +152,8 @@ TEST_F(ConfigTest, PricesFromAFileAndInline) {
 
 TEST_F(ConfigTest, MockEndpointNeedsNoBaseUrl) {
   std::string text = kMinimal;
-  text.replace(text.find("    base_url: http://127.0.0.1:8000/v1\n"), 39, "    mock: { latency: \"fixed:5\", rpm: 100 }\n");
+  text.replace(text.find("    base_url: http://127.0.0.1:8000/v1\n"), 39,
+               "    mock: { latency: \"fixed:5\", rpm: 100 }\n");
   const auto c = load_sweep(write(text));
   ASSERT_TRUE(c.endpoints[0].mock.has_value());
   EXPECT_EQ(c.endpoints[0].mock->latency, "fixed:5");
@@ -153,7 +162,8 @@ TEST_F(ConfigTest, MockEndpointNeedsNoBaseUrl) {
 
 TEST_F(ConfigTest, HeadersThatWouldBreakARequestAreRefusedUpFront) {
   std::string text = kMinimal;
-  text.replace(text.find("    limits:"), 0, "    headers: { \"x-team\": \"a\\r\\nInjected: 1\" }\n");
+  text.replace(text.find("    limits:"), 0,
+               "    headers: { \"x-team\": \"a\\r\\nInjected: 1\" }\n");
   const std::string err = error_of(text);
   EXPECT_NE(err.find("endpoints[0]"), std::string::npos) << err;
   EXPECT_NE(err.find("x-team"), std::string::npos) << err;

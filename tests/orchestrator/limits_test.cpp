@@ -11,14 +11,16 @@ using namespace std::chrono_literals;
 TEST(RatePacer, UnlimitedNeverWaits) {
   RatePacer p(0);
   const TimePoint t0{};
-  for (int i = 0; i < 100; ++i) EXPECT_EQ(p.reserve(1, t0), t0);
+  for (int i = 0; i < 100; ++i)
+    EXPECT_EQ(p.reserve(1, t0), t0);
 }
 
 TEST(RatePacer, PacesEvenlyWithoutBursts) {
   RatePacer p(600);  // one every 100 ms
   const TimePoint t0 = TimePoint{} + 1h;
   // Ten requests asked for at the same instant leave 100 ms apart, not at once.
-  for (int i = 0; i < 10; ++i) EXPECT_EQ(p.reserve(1, t0), t0 + i * 100ms) << i;
+  for (int i = 0; i < 10; ++i)
+    EXPECT_EQ(p.reserve(1, t0), t0 + i * 100ms) << i;
   // After an idle period nothing accumulates: the next one goes now, the one after 100 ms later.
   const TimePoint later = t0 + 10s;
   EXPECT_EQ(p.reserve(1, later), later);
@@ -94,9 +96,11 @@ TEST(AdaptiveConcurrency, HalvesOnOverloadOncePerCooldownAndRecoversAdditively) 
   EXPECT_EQ(a.limit(), 32u);
   a.on_overload(t0 + 2s);
   EXPECT_EQ(a.limit(), 16u);
-  for (int i = 0; i < 16; ++i) a.on_success();
+  for (int i = 0; i < 16; ++i)
+    a.on_success();
   EXPECT_EQ(a.limit(), 17u);
-  for (int i = 0; i < 10000; ++i) a.on_success();
+  for (int i = 0; i < 10000; ++i)
+    a.on_success();
   EXPECT_EQ(a.limit(), 64u);  // never above the configured cap
   AdaptiveConcurrency one(1);
   one.on_overload(t0);

@@ -54,7 +54,8 @@ TEST(Shard, ParseAndPartition) {
     }
     EXPECT_EQ(total, 36u) << n;
     EXPECT_EQ(seen.size(), 36u) << n;
-    EXPECT_EQ(std::set<std::string>(seen.begin(), seen.end()).size(), 36u) << "overlap with n=" << n;
+    EXPECT_EQ(std::set<std::string>(seen.begin(), seen.end()).size(), 36u)
+        << "overlap with n=" << n;
   }
 }
 
@@ -125,7 +126,8 @@ TEST(ExpressTaskVariants, ValidatesOptions) {
     task.prepare(v, "s.yaml: prompts[0]");
     FAIL();
   } catch (const InputError& e) {
-    EXPECT_NE(std::string(e.what()).find("s.yaml: prompts[0]: unknown template 'express-one-shot'"), std::string::npos);
+    EXPECT_NE(std::string(e.what()).find("s.yaml: prompts[0]: unknown template 'express-one-shot'"),
+              std::string::npos);
   }
   v.template_name = "express-zero-shot";
   v.options["shots"] = "3";
@@ -147,7 +149,9 @@ TEST(ExpressTaskVariants, FewShotExamplesComeFromOtherPostsDeterministically) {
   const std::string& text = p1.messages[0].content;
   // 3 examples + the question = 4 "Text:" blocks; the other segment of p01 is not an example.
   std::size_t blocks = 0;
-  for (std::size_t pos = text.find("Text:\n"); pos != std::string::npos; pos = text.find("Text:\n", pos + 1)) ++blocks;
+  for (std::size_t pos = text.find("Text:\n"); pos != std::string::npos;
+       pos = text.find("Text:\n", pos + 1))
+    ++blocks;
   EXPECT_EQ(blocks, 4u);
   EXPECT_EQ(text.find("Then the contract arrived"), std::string::npos);
   v.options["seed"] = "9";

@@ -29,7 +29,8 @@ TEST(RetryBudget, LimitsRetriesToAShareOfFirstAttempts) {
   EXPECT_TRUE(b.try_spend());
   EXPECT_TRUE(b.try_spend());
   EXPECT_FALSE(b.try_spend());
-  for (int i = 0; i < 10; ++i) b.on_first_attempt();
+  for (int i = 0; i < 10; ++i)
+    b.on_first_attempt();
   EXPECT_TRUE(b.try_spend());
   EXPECT_FALSE(b.try_spend());
   EXPECT_EQ(b.retries(), 3u);
@@ -49,7 +50,8 @@ TEST(Decide, EveryOutcome) {
   // Throttling does not spend max_attempts.
   EXPECT_EQ(decide(Outcome::rate_limited, AttemptState{50, 49}, p, b), Decision::retry);
   EXPECT_EQ(decide(Outcome::retryable, AttemptState{52, 50}, p, b), Decision::retry);
-  EXPECT_EQ(decide(Outcome::overloaded, AttemptState{kMaxThrottledAttempts + 1, kMaxThrottledAttempts}, p, b),
+  EXPECT_EQ(decide(Outcome::overloaded,
+                   AttemptState{kMaxThrottledAttempts + 1, kMaxThrottledAttempts}, p, b),
             Decision::fail);
 }
 

@@ -19,7 +19,8 @@ namespace {
 const std::string kDemo = EMOSWEEP_DEMO_DIR;
 
 TEST(ScoringStage, ConcurrentProducersGiveExactlyTheDirectScores) {
-  const auto dir = std::filesystem::temp_directory_path() / ("emosweep_scoring_" + std::to_string(::getpid()));
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("emosweep_scoring_" + std::to_string(::getpid()));
   std::filesystem::remove_all(dir);
   SweepConfig c;
   c.name = "t";
@@ -35,11 +36,13 @@ TEST(ScoringStage, ConcurrentProducersGiveExactlyTheDirectScores) {
   // Answers: the demo predictions' outputs, for both models.
   std::vector<std::shared_ptr<const Item>> items;
   auto s = task.items();
-  while (auto it = s->next()) items.push_back(it);
+  while (auto it = s->next())
+    items.push_back(it);
   std::vector<std::string> outputs;
   {
     csv::Reader r(kDemo + "/demo-predictions.csv");
-    while (r.next()) outputs.emplace_back(r.field(r.require_column("output")));
+    while (r.next())
+      outputs.emplace_back(r.field(r.require_column("output")));
   }
   ASSERT_EQ(outputs.size(), items.size());
 
@@ -61,18 +64,21 @@ TEST(ScoringStage, ConcurrentProducersGiveExactlyTheDirectScores) {
           comp->failed = true;
           comp->error = "HTTP 400";
         }
-        while (!stage.try_push(comp)) std::this_thread::yield();
+        while (!stage.try_push(comp))
+          std::this_thread::yield();
       }
     });
   }
-  for (auto& t : producers) t.join();
+  for (auto& t : producers)
+    t.join();
   stage.finish();
   EXPECT_EQ(stage.scored(), 2 * items.size());
   EXPECT_EQ(stage.failed_items(), 1u);
 
   // Model 0 saw every answer: same as `emosweep score` on the demo predictions.
   const auto lexicon = express::Lexicon::load(kDemo + "/demo-lexicon.csv");
-  const auto direct = express::score_predictions(kDemo + "/demo-predictions.csv", lexicon, express::ParseMode::paper);
+  const auto direct = express::score_predictions(kDemo + "/demo-predictions.csv", lexicon,
+                                                 express::ParseMode::paper);
   const auto& agg = static_cast<const express::ExpressAggregate&>(stage.aggregate(0)).accumulator;
   EXPECT_EQ(agg.rows, direct.accumulator.rows);
   EXPECT_EQ(agg.label_correct, direct.accumulator.label_correct);

@@ -27,8 +27,9 @@ namespace emosweep::testing {
 class TempDir {
  public:
   explicit TempDir(const std::string& tag) {
-    path_ = std::filesystem::temp_directory_path() /
-            ("emosweep_" + tag + "_" + std::to_string(::getpid()) + "_" + std::to_string(counter()++));
+    path_ =
+        std::filesystem::temp_directory_path() /
+        ("emosweep_" + tag + "_" + std::to_string(::getpid()) + "_" + std::to_string(counter()++));
     std::filesystem::remove_all(path_);
     std::filesystem::create_directories(path_);
   }
@@ -71,9 +72,11 @@ class Child {
       }
       const int null = ::open("/dev/null", O_RDONLY);
       if (null >= 0) ::dup2(null, 0);
-      for (const auto& e : extra_env) ::putenv(const_cast<char*>(e.c_str()));
+      for (const auto& e : extra_env)
+        ::putenv(const_cast<char*>(e.c_str()));
       std::vector<char*> args;
-      for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+      for (const auto& a : argv)
+        args.push_back(const_cast<char*>(a.c_str()));
       args.push_back(nullptr);
       ::execv(args[0], args.data());
       ::_exit(127);
@@ -106,9 +109,7 @@ class Child {
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
   }
-  bool running() {
-    return !wait(std::chrono::milliseconds(0)).has_value();
-  }
+  bool running() { return !wait(std::chrono::milliseconds(0)).has_value(); }
 
  private:
   pid_t pid_ = -1;
@@ -121,8 +122,8 @@ struct HttpReply {
 };
 
 // One request on a fresh connection to 127.0.0.1:port ("Connection: close").
-inline HttpReply http_request(std::uint16_t port, const std::string& method, const std::string& target,
-                              const std::string& body = "") {
+inline HttpReply http_request(std::uint16_t port, const std::string& method,
+                              const std::string& target, const std::string& body = "") {
   HttpReply reply;
   const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in addr{};
@@ -135,13 +136,15 @@ inline HttpReply http_request(std::uint16_t port, const std::string& method, con
   }
   std::string req = method + " " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n";
   if (!body.empty() || method == "POST")
-    req += "Content-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) + "\r\n";
+    req +=
+        "Content-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) + "\r\n";
   req += "\r\n" + body;
   ::send(fd, req.data(), req.size(), MSG_NOSIGNAL);
   std::string raw;
   char buf[65536];
   ssize_t n;
-  while ((n = ::recv(fd, buf, sizeof buf, 0)) > 0) raw.append(buf, static_cast<std::size_t>(n));
+  while ((n = ::recv(fd, buf, sizeof buf, 0)) > 0)
+    raw.append(buf, static_cast<std::size_t>(n));
   ::close(fd);
   const auto sp = raw.find(' ');
   if (sp != std::string::npos) reply.status = std::atoi(raw.c_str() + sp + 1);
@@ -149,7 +152,8 @@ inline HttpReply http_request(std::uint16_t port, const std::string& method, con
   if (head_end == std::string::npos) return reply;
   std::string head = raw.substr(0, head_end);
   std::string rest = raw.substr(head_end + 4);
-  for (auto& c : head) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (auto& c : head)
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   if (head.find("transfer-encoding: chunked") != std::string::npos) {
     std::size_t pos = 0;
     while (pos < rest.size()) {

@@ -22,16 +22,17 @@ struct CommandResult {
 // Runs `command` through /bin/sh; stderr is captured through a temporary file.
 inline CommandResult run_command(const std::string& command) {
   static int counter = 0;
-  const auto err_path = std::filesystem::temp_directory_path() /
-                        ("emosweep_cmd_err_" + std::to_string(::getpid()) + "_" +
-                         std::to_string(++counter));
+  const auto err_path =
+      std::filesystem::temp_directory_path() /
+      ("emosweep_cmd_err_" + std::to_string(::getpid()) + "_" + std::to_string(++counter));
   CommandResult r;
   const std::string full = command + " 2>" + err_path.string();
   FILE* pipe = ::popen(full.c_str(), "r");
   if (!pipe) return r;
   std::array<char, 65536> buf;
   std::size_t n;
-  while ((n = std::fread(buf.data(), 1, buf.size(), pipe)) > 0) r.out.append(buf.data(), n);
+  while ((n = std::fread(buf.data(), 1, buf.size(), pipe)) > 0)
+    r.out.append(buf.data(), n);
   const int status = ::pclose(pipe);
   r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   std::ifstream in(err_path);
@@ -46,8 +47,10 @@ inline CommandResult run_command(const std::string& command) {
 inline std::string shell_quote(const std::string& s) {
   std::string out = "'";
   for (char c : s) {
-    if (c == '\'') out += "'\\''";
-    else out += c;
+    if (c == '\'')
+      out += "'\\''";
+    else
+      out += c;
   }
   return out + "'";
 }
