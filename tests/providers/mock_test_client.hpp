@@ -15,6 +15,7 @@
 #include <vector>
 
 #include <simdjson.h>
+
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -23,6 +24,7 @@
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
+#include "core/json.hpp"
 
 namespace emosweep::mocktest {
 
@@ -134,38 +136,10 @@ inline Reply fetch(std::uint16_t port, std::string_view method, std::string_view
   return c.request(method, target, body, headers);
 }
 
-// Escapes `s` as a JSON string literal (tests build request bodies by hand).
+// `s` as a JSON string literal (tests build request bodies by hand).
 inline std::string json_quote(std::string_view s) {
-  std::string out = "\"";
-  for (char ch : s) {
-    const auto c = static_cast<unsigned char>(ch);
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (c < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", c);
-          out += buf;
-        } else {
-          out.push_back(ch);
-        }
-    }
-  }
-  out += '"';
+  std::string out;
+  json::append_string(out, s);
   return out;
 }
 
