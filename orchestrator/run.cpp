@@ -133,7 +133,7 @@ class Runner {
     return "http://mock.invalid/" + name;
   }
 
-  std::unique_ptr<Job> prepare_job(const WorkUnit& unit) const {
+  std::unique_ptr<Job> prepare_job(const WorkUnit& unit, cache::KeyBuilder& key_builder) const {
     auto job = std::make_unique<Job>();
     job->unit = unit;
     const ModelConfig& m = config_.models[unit.model];
@@ -151,7 +151,7 @@ class Runner {
     id.request = std::move(job->request);  // borrowed for hashing, no copy of the prompt
     id.template_version = std::move(p.template_version);
     id.repeat = unit.repeat;
-    job->key = key_builder_(id);
+    job->key = key_builder(id);
     job->request = std::move(id.request);
     job->key_hex = cache::key_to_hex(job->key);
     job->estimated_prompt_tokens = v.estimate_prompt_tokens(*unit.item);
@@ -201,7 +201,7 @@ class Runner {
       EndpointPlan plan(*task_, config_, e, *selection_);
       WorkUnit unit;
       while (plan.next(unit)) {
-        auto job = prepare_job(unit);
+        auto job = prepare_job(unit, key_builder_);
         Row& r = rows[unit.model];
         ++r.requests;
         if (store_ && store_->contains(job->key)) {
@@ -324,10 +324,21 @@ class Runner {
     started_ = std::chrono::steady_clock::now();
     started_ms_ = unix_ms();
     write_run_json("running");
-    planner_thread_ = std::thread([this] {
-      ::pthread_setname_np(::pthread_self(), "es-planner");
-      run_planner();
-    });
+    // Planning (rendering, hashing, cache lookups) is the critical path of a resumed run: one
+    // planner per core, sharing the endpoints' lazy plans batch by batch.
+    for (std::size_t e = 0; e < config_.endpoints.size(); ++e) {
+      auto lane = std::make_unique<PlanLane>();
+      lane->plan = std::make_unique<EndpointPlan>(*task_, config_, e, *selection_);
+      lanes_.push_back(std::move(lane));
+    }
+    const unsigned planners = std::clamp(std::thread::hardware_concurrency(), 1u, 2u);
+    planners_running_.store(planners);
+    for (unsigned i = 0; i < planners; ++i) {
+      planner_threads_.emplace_back([this] {
+        ::pthread_setname_np(::pthread_self(), "es-planner");
+        run_planner();
+      });
+    }
 
     const int exit_code = supervise(signals);
     return exit_code;
@@ -380,18 +391,14 @@ class Runner {
       spdlog::error("planner: {}", e.what());
       set_fatal(e.what());
     }
-    planner_done_.store(true);
+    if (planners_running_.fetch_sub(1) == 1) planner_done_.store(true);
+    planner_signal_.notify();  // another planner may wait for progress that will not come
   }
 
   void plan_all() {
-    struct Lane {
-      std::unique_ptr<EndpointPlan> plan;
-      bool exhausted = false;
-    };
-    std::vector<Lane> lanes;
-    for (std::size_t e = 0; e < config_.endpoints.size(); ++e)
-      lanes.push_back({std::make_unique<EndpointPlan>(*task_, config_, e, *selection_), false});
     constexpr std::size_t kBatch = 64;
+    cache::KeyBuilder key_builder;  // one hashing context per planner thread
+    std::vector<WorkUnit> units;
     std::vector<std::unique_ptr<Job>> batch;
     std::vector<cache::Key> keys;
     std::vector<std::optional<cache::CachedResponse>> found;
@@ -400,22 +407,28 @@ class Runner {
       if (stopping_.load()) return;
       const std::uint32_t epoch = planner_signal_.epoch();
       bool progressed = false, remaining = false;
-      for (std::size_t e = 0; e < lanes.size(); ++e) {
-        Lane& lane = lanes[e];
-        if (lane.exhausted) continue;
+      for (std::size_t e = 0; e < lanes_.size(); ++e) {
+        PlanLane& lane = *lanes_[e];
+        if (lane.exhausted.load()) continue;
         remaining = true;
         EndpointWorker& worker = *workers_[e];
         const bool fail_rest = worker.stopped() || budget_exhausted_.load();
         if (!fail_rest && worker.outstanding() >= worker.capacity()) continue;
-        batch.clear();
-        WorkUnit unit;
-        while (batch.size() < kBatch && lane.plan->next(unit))
-          batch.push_back(prepare_job(unit));
-        if (batch.empty()) {
-          lane.exhausted = true;
+        units.clear();
+        {
+          std::lock_guard lock(lane.mutex);
+          WorkUnit unit;
+          while (units.size() < kBatch && lane.plan->next(unit))
+            units.push_back(std::move(unit));
+        }
+        if (units.empty()) {
+          lane.exhausted.store(true);
           progressed = true;  // the next round sees whether anything remains
           continue;
         }
+        batch.clear();
+        for (const auto& u : units)
+          batch.push_back(prepare_job(u, key_builder));
         progressed = true;
         found.clear();
         if (store_) {
@@ -623,7 +636,8 @@ class Runner {
       }
       if (work_finished()) break;
     }
-    if (planner_thread_.joinable()) planner_thread_.join();
+    for (auto& t : planner_threads_)
+      if (t.joinable()) t.join();
     for (auto& io : io_)
       io->guard.reset();
     for (auto& io : io_) {
@@ -733,16 +747,23 @@ class Runner {
   std::unique_ptr<ItemSelection> selection_;
   std::string run_id_;
   std::unique_ptr<cache::Store> store_;
-  // Jobs are prepared by one thread at a time (the planner, or the dry run): one reusable
-  // hashing context.
-  mutable cache::KeyBuilder key_builder_;
+  // The dry run's hashing context (each planner thread has its own).
+  cache::KeyBuilder key_builder_;
+  // An endpoint's lazy plan, shared by the planner threads: each takes a batch at a time.
+  struct PlanLane {
+    std::unique_ptr<EndpointPlan> plan;
+    std::mutex mutex;
+    std::atomic<bool> exhausted{false};
+  };
+  std::vector<std::unique_ptr<PlanLane>> lanes_;
+  std::atomic<unsigned> planners_running_{0};
   std::unique_ptr<metrics::SweepMetrics> metrics_;
   std::unique_ptr<metrics::MetricsServer> metrics_server_;
   std::map<std::size_t, std::unique_ptr<providers::MockServer>> mocks_;
   std::unique_ptr<ScoringStage> scoring_;
   std::unique_ptr<Channel<PendingStore>> writer_;
   std::thread writer_thread_;
-  std::thread planner_thread_;
+  std::vector<std::thread> planner_threads_;
   std::vector<std::unique_ptr<IoThread>> io_;
   std::vector<std::unique_ptr<EndpointWorker>> workers_;
   SingleFlight single_flight_;

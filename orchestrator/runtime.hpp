@@ -27,18 +27,18 @@ class Signal {
   std::uint32_t epoch() const { return epoch_.load(std::memory_order_seq_cst); }
   void notify() {
     epoch_.fetch_add(1, std::memory_order_seq_cst);
-    if (sleeping_.load(std::memory_order_seq_cst)) futex_wake_all(epoch_);
+    if (sleepers_.load(std::memory_order_seq_cst) > 0) futex_wake_all(epoch_);
   }
-  // Sleeps until notify() was called after `seen` was read.
+  // Sleeps until notify() was called after `seen` was read. Several threads may wait.
   void wait(std::uint32_t seen) {
-    sleeping_.store(true, std::memory_order_seq_cst);
+    sleepers_.fetch_add(1, std::memory_order_seq_cst);
     if (epoch_.load(std::memory_order_seq_cst) == seen) futex_wait(epoch_, seen);
-    sleeping_.store(false, std::memory_order_relaxed);
+    sleepers_.fetch_sub(1, std::memory_order_relaxed);
   }
 
  private:
   std::atomic<std::uint32_t> epoch_{0};
-  std::atomic<bool> sleeping_{false};
+  std::atomic<std::uint32_t> sleepers_{0};
 };
 
 // A request to send: everything the network side needs, prepared by the planner.

@@ -105,24 +105,19 @@ class Sampler:
         self.stop.set()
         self.worker.join()
 
-    def by_role(self, scorer_threads=1, io_threads=1):
-        """CPU seconds by role. Threads are told apart by creation order (run.hpp): main, the
-        cache's own threads, then scorer(s), cache writer, network thread(s), planner."""
+    def by_role(self):
+        """CPU seconds by role, from the thread names emosweep sets (es-planner, es-network,
+        es-cachewriter, es-scorer; RocksDB names its own rocksdb:*); the first thread is main."""
         tids = sorted(self.threads)
         if not tids:
             return {}
-        main = tids[0]
-        ours = [t for t in tids[1:] if not self.threads[t][0].startswith("rocksdb")]
-        roles = {"start-up + supervision (main)": self.threads[main][1]}
-        rocksdb = sum(self.threads[t][1] for t in tids[1:] if self.threads[t][0].startswith("rocksdb"))
-        names = ["scorer"] * scorer_threads + ["cache writer"] + ["network"] * io_threads + ["planner"]
-        tail = ours[-len(names):] if len(ours) >= len(names) else []
-        other = sum(self.threads[t][1] for t in ours if t not in tail)
-        for name, tid in zip(names, tail):
-            roles[name] = roles.get(name, 0) + self.threads[tid][1]
-        roles["rocksdb background"] = rocksdb
-        if other:
-            roles["other threads"] = other
+        names = {"es-planner": "planner", "es-network": "network", "es-cachewriter": "cache writer",
+                 "es-scorer": "scorer"}
+        roles = {"start-up + supervision (main)": self.threads[tids[0]][1]}
+        for tid in tids[1:]:
+            comm, ticks = self.threads[tid]
+            role = "rocksdb background" if comm.startswith("rocksdb") else names.get(comm, "other threads")
+            roles[role] = roles.get(role, 0) + ticks
         return {k: v / CLK_TCK for k, v in roles.items()}
 
 
@@ -327,17 +322,17 @@ def main():
                   f"{s['rss_mb']:.0f} MB | load {load()}")
             print(f"           CPU µs/item by thread: {fmt_split(s['threads'], s['replays'])}")
             th = s["threads"]
-            busiest = max(th.get("planner", 0), th.get("scorer", 0))
             startup_cpu = th.get("start-up + supervision (main)", 0)
-            if busiest > 0:
-                bounds.append(s["replays"] / (startup_cpu + busiest))
-                print(f"           bound if every thread had its own core: {bounds[-1]:.0f} items/s "
-                      f"(start-up CPU + the busiest thread's CPU)")
+            rest = sum(th.values()) - startup_cpu
+            if rest > 0:
+                bounds.append(s["replays"] / (startup_cpu + rest / os.cpu_count()))
+                print(f"           bound with every core busy all the time: {bounds[-1]:.0f} items/s "
+                      f"(start-up CPU + the other threads' CPU shared by {os.cpu_count()} cores)")
         results["c"] = rates
         print(f"  => replay: median {median_range(rates, '{:.0f}')} items/s  "
               f"(goal >= 200000: {statistics.median(rates) / 200000:.2f} x goal)")
         if bounds:
-            print(f"     bound on an idle machine: median {median_range(bounds, '{:.0f}')} items/s")
+            print(f"     bound with every core busy: median {median_range(bounds, '{:.0f}')} items/s")
 
     print(f"\nload average after: {' '.join(open('/proc/loadavg').read().split()[:3])}")
 
