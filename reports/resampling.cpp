@@ -28,8 +28,15 @@ namespace {
 
 // The hot loop of the reports. Field-major accumulators so that the loop over the block's
 // resamples vectorises; compiled for AVX2 as well as the baseline, chosen at load time.
-__attribute__((target_clones("avx2", "default"))) void accumulate_block(
-    const PostList& list, const float* counts, double (&acc)[kFieldCount][kBlock]) {
+// Sanitizer builds take the baseline only: the clones' resolver runs while the dynamic loader
+// relocates, before a sanitizer runtime is up, and an instrumented resolver crashes there.
+#if defined(__SANITIZE_THREAD__) || defined(__SANITIZE_ADDRESS__)
+#define EMOSWEEP_CLONES
+#else
+#define EMOSWEEP_CLONES __attribute__((target_clones("avx2", "default")))
+#endif
+EMOSWEEP_CLONES void accumulate_block(const PostList& list, const float* counts,
+                                      double (&acc)[kFieldCount][kBlock]) {
   for (const PostEntry& e : list) {
     const float* c = counts + std::size_t{e.post} * kBlock;
     double weight[kBlock];
