@@ -24,6 +24,7 @@
 #include "core/lines.hpp"
 #include "orchestrator/config.hpp"
 #include "orchestrator/plan.hpp"
+#include "orchestrator/scoring_stage.hpp"
 
 namespace emosweep::orchestrator {
 namespace {
@@ -36,20 +37,6 @@ std::int64_t unix_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
              std::chrono::system_clock::now().time_since_epoch())
       .count();
-}
-
-// The predictions file name rule of docs/FORMATS.md: [A-Za-z0-9._-] kept, the rest '_'.
-std::string predictions_file_name(std::string_view model, std::string_view variant) {
-  auto safe = [](std::string_view name) {
-    std::string out(name);
-    for (char& c : out) {
-      const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                      c == '.' || c == '_' || c == '-';
-      if (!ok) c = '_';
-    }
-    return out;
-  };
-  return safe(model) + "__" + safe(variant) + ".csv";
 }
 
 // One (model, variant) entry of a shard's summary.json: what the merge needs from it.
@@ -73,10 +60,6 @@ struct ShardInput {
 
 // The summary counters of one (model, variant), rebuilt from rows as ScoringStage::process
 // counts them.
-struct Counters {
-  std::uint64_t items_planned = 0, failed = 0, requests = 0, retries = 0, cache_hits = 0;
-  std::uint64_t prompt_tokens = 0, completion_tokens = 0;
-};
 
 std::string file_in(const std::string& dir, const char* name) {
   return (fs::path(dir) / name).string();
@@ -454,7 +437,7 @@ class Merger {
         throw InputError(
             fmt::format("{}: item '{}' belongs to shard {}/{}, not {}/{}: shards overlap", where(),
                         item, owner, s.shard.count, s.shard.index, s.shard.count));
-      Counters& k = counters_[c];
+      ConfigCounters& k = counters_[c];
       // The same rules as ScoringStage::process: failed rows count only as failed.
       if (outcome == "failed") {
         ++k.failed;
@@ -493,33 +476,14 @@ class Merger {
     }
   }
 
-  // Field for field what ScoringStage::summary_json writes, so that the bytes are equal.
+  // The same writer as the run's summary.json, so that the bytes are equal.
   std::string summary_json() const {
     json::Writer w;
     w.begin_array();
     const auto& configs = shards_.front().configs;
-    for (std::size_t c = 0; c < configs.size(); ++c) {
-      const Counters& k = counters_[c];
-      w.begin_object();
-      w.field("model", configs[c].model);
-      w.field("variant", configs[c].variant);
-      aggregates_[c]->write_summary(w);
-      w.field("items_planned", k.items_planned);
-      w.field("failed", k.failed);
-      w.field("requests", k.requests);
-      w.field("retries", k.retries);
-      w.field("cache_hits", k.cache_hits);
-      w.field("prompt_tokens", k.prompt_tokens);
-      w.field("completion_tokens", k.completion_tokens);
-      // From the token totals, as the run computes it (independent of row order).
-      const double cost =
-          static_cast<double>(k.prompt_tokens) * configs[c].price_prompt / 1e6 +
-          static_cast<double>(k.completion_tokens) * configs[c].price_completion / 1e6;
-      w.field("cost_usd", cost);
-      w.field("price_prompt_per_mtok", configs[c].price_prompt);
-      w.field("price_completion_per_mtok", configs[c].price_completion);
-      w.end_object();
-    }
+    for (std::size_t c = 0; c < configs.size(); ++c)
+      write_summary_entry(w, configs[c].model, configs[c].variant, *aggregates_[c], counters_[c],
+                          configs[c].price_prompt, configs[c].price_completion);
     w.end_array();
     return w.take();
   }
@@ -622,7 +586,7 @@ class Merger {
   std::unique_ptr<Task> task_;
   std::map<std::string, std::size_t> index_;  // "model\x1fvariant" -> config index
   std::vector<std::unique_ptr<Aggregate>> aggregates_;
-  std::vector<Counters> counters_;
+  std::vector<ConfigCounters> counters_;
   simdjson::dom::parser parser_;
   MergeResult result_;
 };

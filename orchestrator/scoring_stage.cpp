@@ -51,15 +51,40 @@ metrics::ScoreMetric score_metric(std::string_view name) {
 
 }  // namespace
 
-// File names keep [A-Za-z0-9._-]; anything else becomes '_'.
-std::string file_safe(std::string_view name) {
-  std::string out(name);
-  for (char& c : out) {
-    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                    c == '.' || c == '_' || c == '-';
-    if (!ok) c = '_';
-  }
-  return out;
+std::string predictions_file_name(std::string_view model, std::string_view variant) {
+  auto safe = [](std::string_view name) {
+    std::string out(name);
+    for (char& c : out) {
+      const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                      c == '.' || c == '_' || c == '-';
+      if (!ok) c = '_';
+    }
+    return out;
+  };
+  return safe(model) + "__" + safe(variant) + ".csv";
+}
+
+void write_summary_entry(json::Writer& w, std::string_view model, std::string_view variant,
+                         const Aggregate& aggregate, const ConfigCounters& k,
+                         double price_prompt_per_mtok, double price_completion_per_mtok) {
+  w.begin_object();
+  w.field("model", model);
+  w.field("variant", variant);
+  aggregate.write_summary(w);
+  w.field("items_planned", k.items_planned);
+  w.field("failed", k.failed);
+  w.field("requests", k.requests);
+  w.field("retries", k.retries);
+  w.field("cache_hits", k.cache_hits);
+  w.field("prompt_tokens", k.prompt_tokens);
+  w.field("completion_tokens", k.completion_tokens);
+  w.field("cost_usd",
+          static_cast<double>(k.prompt_tokens) * price_prompt_per_mtok / 1e6 +
+              static_cast<double>(k.completion_tokens) * price_completion_per_mtok / 1e6);
+  // The prices too, so that merged shards recompute the cost exactly.
+  w.field("price_prompt_per_mtok", price_prompt_per_mtok);
+  w.field("price_completion_per_mtok", price_completion_per_mtok);
+  w.end_object();
 }
 
 struct ScoringStage::Config {
@@ -93,9 +118,8 @@ ScoringStage::ScoringStage(const Task& task, const SweepConfig& config,
       c->model = m.name;
       c->variant = v.name;
       c->model_index = static_cast<std::size_t>(&m - config_.models.data());
-      c->predictions_fd = open_truncate((fs::path(out_dir_) / "predictions" /
-                                         (file_safe(m.name) + "__" + file_safe(v.name) + ".csv"))
-                                            .string());
+      c->predictions_fd = open_truncate(
+          (fs::path(out_dir_) / "predictions" / predictions_file_name(m.name, v.name)).string());
       c->predictions_buffer = task_.predictions_csv_header();
       if (metrics_) c->handles = &metrics_->variant(m.name, v.name);
       configs_.push_back(std::move(c));
@@ -182,7 +206,6 @@ void ScoringStage::process(Completion& c) {
       }
       cfg.counters.prompt_tokens += c.prompt_tokens;
       cfg.counters.completion_tokens += c.completion_tokens;
-      cfg.counters.cost_usd += c.cost_usd;
       if (c.reused) {
         ++cfg.counters.cache_hits;
       } else {
@@ -252,24 +275,10 @@ std::string ScoringStage::summary_json() const {
   json::Writer w;
   w.begin_array();
   for (const auto& cfg : configs_) {
-    w.begin_object();
-    w.field("model", cfg->model);
-    w.field("variant", cfg->variant);
-    cfg->aggregate->write_summary(w);
-    const auto& k = cfg->counters;
-    w.field("items_planned", k.items_planned);
-    w.field("failed", k.failed);
-    w.field("requests", k.requests);
-    w.field("retries", k.retries);
-    w.field("cache_hits", k.cache_hits);
-    w.field("prompt_tokens", k.prompt_tokens);
-    w.field("completion_tokens", k.completion_tokens);
-    w.field("cost_usd", cost_of(*cfg));
-    // The price the cost was computed with, so that merged shards can recompute it exactly.
     const auto& price = config_.models[cfg->model_index].price;
-    w.field("price_prompt_per_mtok", price ? price->prompt_per_mtok : 0.0);
-    w.field("price_completion_per_mtok", price ? price->completion_per_mtok : 0.0);
-    w.end_object();
+    write_summary_entry(w, cfg->model, cfg->variant, *cfg->aggregate, cfg->counters,
+                        price ? price->prompt_per_mtok : 0.0,
+                        price ? price->completion_per_mtok : 0.0);
   }
   w.end_array();
   return w.take();

@@ -10,9 +10,11 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
+#include "core/json.hpp"
 #include "orchestrator/channel.hpp"
 #include "orchestrator/config.hpp"
 #include "orchestrator/plan.hpp"
@@ -44,8 +46,17 @@ struct Completion {
 struct ConfigCounters {
   std::uint64_t items_planned = 0, failed = 0, requests = 0, retries = 0, cache_hits = 0;
   std::uint64_t prompt_tokens = 0, completion_tokens = 0;
-  double cost_usd = 0;
 };
+
+// The predictions file name of docs/FORMATS.md: [A-Za-z0-9._-] kept, anything else '_'.
+std::string predictions_file_name(std::string_view model, std::string_view variant);
+
+// One summary.json object (docs/FORMATS.md), written by a run and by `emosweep merge` alike so
+// that their bytes agree. The cost comes from the token totals and the prices per million
+// tokens, so it does not depend on the order answers came in.
+void write_summary_entry(json::Writer& w, std::string_view model, std::string_view variant,
+                         const Aggregate& aggregate, const ConfigCounters& counters,
+                         double price_prompt_per_mtok, double price_completion_per_mtok);
 
 class ScoringStage {
  public:

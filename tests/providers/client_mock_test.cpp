@@ -254,12 +254,22 @@ TEST(ClientAgainstMock, RecoversWhenTheMockRestartsOnTheSamePort) {
   first.reset();  // stops: every pooled connection of the client is now closed
   MockOptions o = mock_options();
   o.port = port;
-  MockServer second(o);
-  try {
-    second.start();
-  } catch (const InputError& e) {
-    GTEST_SKIP() << "could not bind the same port again: " << e.what();
+  // The mock binds with SO_REUSEADDR, so the port is free again at once; a few tries cover
+  // the unlikely case of another process taking the ephemeral port in between.
+  std::unique_ptr<MockServer> restarted;
+  std::string bind_error;
+  for (int attempt = 0; attempt < 20 && !restarted; ++attempt) {
+    auto candidate = std::make_unique<MockServer>(o);
+    try {
+      candidate->start();
+      restarted = std::move(candidate);
+    } catch (const InputError& e) {
+      bind_error = e.what();
+      std::this_thread::sleep_for(50ms);
+    }
   }
+  ASSERT_TRUE(restarted) << "could not bind port " << port << " again: " << bind_error;
+  MockServer& second = *restarted;
   const auto results = run(io, client, e, prompts(e, 40, "after"), 8);
   ASSERT_EQ(count_ok(results), 40u) << describe(results.front());
   const auto stats = client.stats();
