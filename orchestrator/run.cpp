@@ -384,6 +384,22 @@ class Runner {
       std::this_thread::sleep_for(std::chrono::microseconds(200));
   }
 
+  // Scores a flight leader's outcome, and a copy of it for every identical request that waited
+  // on it (single flight). Returns how many followers there were.
+  std::size_t complete_flight(const cache::Key& key, std::unique_ptr<Completion> leader) {
+    const auto followers = single_flight_.finish(key);
+    for (const auto& unit : followers) {
+      auto copy = std::make_unique<Completion>(*leader);
+      copy->unit = unit;
+      if (copy->failed) counters_.failed.fetch_add(1, std::memory_order_relaxed);
+      copy->cost_usd =
+          copy->failed ? 0 : cost_of(unit.model, copy->prompt_tokens, copy->completion_tokens);
+      push_scoring(std::move(copy));
+    }
+    push_scoring(std::move(leader));
+    return followers.size();
+  }
+
   void run_planner() {
     try {
       plan_all();
@@ -475,15 +491,8 @@ class Runner {
               continue;
             }
             const Job& job = *misses[i];
-            counters_.cache_replays.fetch_add(1, std::memory_order_relaxed);
-            for (const auto& unit : single_flight_.finish(job.key)) {
-              auto copy = replay(job, *found[i]);
-              copy->unit = unit;
-              copy->cost_usd = cost_of(unit.model, copy->prompt_tokens, copy->completion_tokens);
-              counters_.cache_replays.fetch_add(1, std::memory_order_relaxed);
-              push_scoring(std::move(copy));
-            }
-            push_scoring(replay(job, *found[i]));
+            const std::size_t followers = complete_flight(job.key, replay(job, *found[i]));
+            counters_.cache_replays.fetch_add(1 + followers, std::memory_order_relaxed);
           }
           misses.resize(kept);
         }
@@ -544,17 +553,11 @@ class Runner {
         }
       }
       for (auto& p : batch) {
-        auto followers = single_flight_.finish(p->key);
-        if (p->dropped || !p->completion) continue;
-        for (const auto& unit : followers) {
-          auto copy = std::make_unique<Completion>(*p->completion);
-          copy->unit = unit;
-          if (copy->failed) counters_.failed.fetch_add(1, std::memory_order_relaxed);
-          copy->cost_usd =
-              copy->failed ? 0 : cost_of(unit.model, copy->prompt_tokens, copy->completion_tokens);
-          push_scoring(std::move(copy));
+        if (p->dropped || !p->completion) {
+          single_flight_.finish(p->key);  // its followers are not done either: a rerun does them
+          continue;
         }
-        push_scoring(std::move(p->completion));
+        complete_flight(p->key, std::move(p->completion));
       }
       // Only now, with the answers in the WAL, do their requests stop counting as in flight.
       released.assign(workers_.size(), 0);
