@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <array>
 #include <cerrno>
 #include <cstring>
 #include <memory>
@@ -40,7 +41,6 @@ struct Reader::Source {
   // reader are released as it goes, so resident memory stays bounded on huge files.
   const char* mapped = nullptr;
   std::size_t mapped_size = 0;
-  std::size_t released = 0;
 
   ~Source() {
     if (mapped) ::munmap(const_cast<char*>(mapped), mapped_size);
@@ -67,12 +67,13 @@ struct Reader::Source {
     mapped = static_cast<const char*>(p);
     mapped_size = static_cast<std::size_t>(st.st_size);
   }
-  // Drops mapped pages before `offset` (nothing before it will be read again).
-  void release_before(std::size_t offset) {
-    constexpr std::size_t kStep = 64u << 20;
-    if (!mapped || offset < released + kStep) return;
+  // Drops mapped pages between `released` and `offset` (the reader will not read them again;
+  // readers resumed elsewhere in the input keep their own `released`).
+  void release_before(std::size_t& released, std::size_t offset, std::size_t step = 64u << 20) {
+    if (!mapped || offset < released + step || offset <= released) return;
     const std::size_t page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
     const std::size_t end = offset / page * page;
+    if (end <= released) return;
     ::madvise(const_cast<char*>(mapped) + released, end - released, MADV_DONTNEED);
     released = end;
   }
@@ -115,7 +116,7 @@ struct Reader::Source {
   std::unique_ptr<char[]> block;
 };
 
-Reader::Reader(std::unique_ptr<Source> source, std::string name)
+Reader::Reader(std::shared_ptr<Source> source, std::string name)
     : source_(std::move(source)), name_(std::move(name)) {
   if (!read_record(true))
     throw InputError(fmt::format("{}: empty file, expected a header row", name_));
@@ -130,7 +131,7 @@ Reader::Reader(std::unique_ptr<Source> source, std::string name)
 Reader::Reader(const std::string& path) : Reader(nullptr, path) {}
 
 Reader Reader::from_string(std::string data, std::string name) {
-  auto source = std::make_unique<Source>();
+  auto source = std::make_shared<Source>();
   source->from_memory = true;
   source->memory = std::move(data);
   return Reader(std::move(source), std::move(name));
@@ -152,6 +153,11 @@ Reader& Reader::operator=(Reader&& other) noexcept {
   row_ = other.row_;
   buf_offset_ = other.buf_offset_;
   record_offset_ = other.record_offset_;
+  released_ = other.released_;
+  wanted_ = std::move(other.wanted_);
+  stop_ = other.stop_;
+  stop_hit_ = other.stop_hit_;
+  probing_ = other.probing_;
   // The view points into the source (stable) or into buf_ (which moved).
   const bool whole = source_ && source_->whole().has_value();
   view_ = whole ? other.view_ : std::string_view(buf_);
@@ -170,6 +176,71 @@ std::size_t Reader::require_column(std::string_view name) const {
   throw InputError(fmt::format("{}: missing column '{}'", name_, name));
 }
 
+void Reader::release_read() {
+  if (source_) source_->release_before(released_, buf_offset_ + pos_, 0);
+}
+
+void Reader::only_columns(const std::vector<std::size_t>& columns) {
+  wanted_.assign(header_.size(), false);
+  for (auto c : columns)
+    if (c < wanted_.size()) wanted_[c] = true;
+}
+
+std::optional<std::string_view> Reader::whole_input() {
+  return source_ ? source_->whole() : std::nullopt;
+}
+
+Reader Reader::resume_at(std::size_t offset, std::size_t rows_before) const {
+  const auto all = source_ ? source_->whole() : std::nullopt;
+  if (!all) throw std::logic_error("csv::Reader::resume_at needs a mapped or in-memory input");
+  Reader r;
+  r.source_ = source_;
+  r.name_ = name_;
+  r.view_ = *all;
+  r.eof_ = true;
+  r.pos_ = std::min(offset, all->size());
+  r.header_ = header_;
+  r.row_ = rows_before;
+  const auto page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+  r.released_ = (r.pos_ + page - 1) / page * page;
+  r.wanted_ = wanted_;
+  return r;
+}
+
+std::optional<std::size_t> Reader::guess_record_start(std::size_t from) const {
+  const auto all = source_ ? source_->whole() : std::nullopt;
+  if (!all || from >= all->size()) return std::nullopt;
+  constexpr std::size_t kScan = 1u << 20;  // give up beyond this: records are shorter
+  constexpr int kProbe = 8;                // records that must parse from the guess
+  const std::size_t end = std::min(all->size(), from + kScan);
+  for (const bool quoted : {false, true}) {
+    bool inside = quoted;
+    std::size_t start = 0;
+    for (std::size_t p = from; p < end; ++p) {
+      const char c = (*all)[p];
+      if (c == '"') {
+        inside = !inside;
+      } else if (c == '\n' && !inside) {
+        start = p + 1;
+        break;
+      }
+    }
+    if (start == 0 || start >= all->size()) continue;
+    try {
+      Reader probe = resume_at(start, 0);
+      probe.wanted_.assign(header_.size(), false);
+      probe.probing_ = true;
+      int n = 0;
+      while (n < kProbe && probe.next())
+        ++n;
+      return start;
+    } catch (const InputError&) {
+      // Not a record start under this quote state.
+    }
+  }
+  return std::nullopt;
+}
+
 std::string_view Reader::field(std::size_t i) const {
   const Span& s = fields_.at(i);
   return (s.unescaped ? std::string_view(scratch_) : view_).substr(s.offset, s.length);
@@ -184,14 +255,21 @@ std::size_t Reader::line_at(std::size_t offset) const {
 }
 
 std::string Reader::where() const {
-  return fmt::format("{}: row {} (line {})", name_, row_, line());
+  return locate(row_, record_offset_);
+}
+
+std::string Reader::locate(std::size_t row, std::size_t offset) const {
+  // A probe's errors are expected and discarded: counting lines up to its offset would cost
+  // a scan of everything before it.
+  if (probing_) return fmt::format("{}: row {}", name_, row);
+  return fmt::format("{}: row {} (line {})", name_, row, line_at(offset));
 }
 
 bool Reader::fill() {
   if (eof_) return false;
   if (!source_) {
     // Deferred open so that the delegating constructor can report the path.
-    source_ = std::make_unique<Source>();
+    source_ = std::make_shared<Source>();
     source_->fd = ::open(name_.c_str(), O_RDONLY | O_CLOEXEC);
     if (source_->fd < 0)
       throw InputError(fmt::format("{}: cannot open: {}", name_, std::strerror(errno)));
@@ -218,7 +296,12 @@ bool Reader::fill() {
 }
 
 bool Reader::next() {
-  if (source_) source_->release_before(buf_offset_ + pos_);
+  const std::size_t at = buf_offset_ + pos_;
+  if (source_) source_->release_before(released_, at);
+  if (at >= stop_) {
+    stop_hit_ = at == stop_;
+    return false;
+  }
   if (!read_record(false)) return false;
   ++row_;
   if (fields_.size() != header_.size()) {
@@ -243,6 +326,10 @@ bool Reader::read_record(bool header) {
         break;
       }
     }
+    if (buf_offset_ + pos_ >= stop_) {  // only blank lines between the last record and stop_
+      stop_hit_ = true;
+      return false;
+    }
     fields_.clear();
     scratch_.clear();
     record_offset_ = buf_offset_ + pos_;
@@ -251,6 +338,7 @@ bool Reader::read_record(bool header) {
     bool done = false;
     const std::size_t n = view_.size();
     while (!done) {
+      const bool wanted = fields_.size() >= wanted_.size() || wanted_[fields_.size()];
       if (p < n && view_[p] == '"') {
         // Quoted field.
         std::size_t q = p + 1;
@@ -269,16 +357,17 @@ bool Reader::read_record(bool header) {
             break;
           }
           if (quote + 1 < n && view_[quote + 1] == '"') {
-            if (!escaped) {
-              escaped = true;
-            }
-            scratch_.append(view_, seg_start, quote + 1 - seg_start);
+            escaped = true;
+            if (wanted) scratch_.append(view_, seg_start, quote + 1 - seg_start);
             q = quote + 2;
             seg_start = q;
             continue;
           }
           // Closing quote.
-          if (escaped) {
+          if (!wanted) {
+            scratch_.resize(scratch_start);
+            fields_.push_back({0, 0, false});
+          } else if (escaped) {
             scratch_.append(view_, seg_start, quote - seg_start);
             fields_.push_back({scratch_start, scratch_.size() - scratch_start, true});
           } else {
@@ -300,9 +389,8 @@ bool Reader::read_record(bool header) {
         } else if (view_[p] == '\n' || view_[p] == '\r') {
           done = true;
         } else {
-          throw InputError(
-              fmt::format("{}: row {} (line {}): unexpected text after a closing quote", name_,
-                          header ? 0 : row_ + 1, source_->line_at(buf_offset_ + p)));
+          throw InputError(fmt::format("{}: unexpected text after a closing quote",
+                                       locate(header ? 0 : row_ + 1, buf_offset_ + p)));
         }
       } else {
         // Unquoted field: up to the next separator or end of line.
@@ -313,6 +401,10 @@ bool Reader::read_record(bool header) {
           need_more = true;
           break;
         }
+        // A probe is strict: a quote inside an unquoted field (which this reader otherwise
+        // keeps, as Python does) most likely means the probe started inside a quoted field.
+        if (probing_ && std::memchr(view_.data() + p, '"', q - p) != nullptr)
+          throw InputError(fmt::format("{}: quote in an unquoted field", locate(row_ + 1, p)));
         fields_.push_back({p, q - p, false});
         if (q < n && view_[q] == ',') {
           p = q + 1;
@@ -332,8 +424,8 @@ bool Reader::read_record(bool header) {
     }
     if (need_more) {
       if (eof_) {
-        throw InputError(fmt::format("{}: row {} (line {}): unterminated quoted field", name_,
-                                     header ? 0 : row_ + 1, line()));
+        throw InputError(fmt::format("{}: unterminated quoted field",
+                                     locate(header ? 0 : row_ + 1, record_offset_)));
       }
       fill();
       continue;  // rescan the record with more input (or with eof_ now known)
@@ -346,16 +438,37 @@ bool Reader::read_record(bool header) {
   }
 }
 
+namespace {
+// One pass with a table (string_view::find_first_of calls memchr on the needle per byte).
+constexpr std::array<bool, 256> kNeedsQuotes = [] {
+  std::array<bool, 256> t{};
+  t[static_cast<unsigned char>(',')] = t[static_cast<unsigned char>('"')] = true;
+  t[static_cast<unsigned char>('\r')] = t[static_cast<unsigned char>('\n')] = true;
+  return t;
+}();
+}  // namespace
+
 void append_field(std::string& out, std::string_view field) {
-  if (field.find_first_of(",\"\r\n") == std::string_view::npos) {
+  bool quote = false;
+  for (char c : field) {
+    if (kNeedsQuotes[static_cast<unsigned char>(c)]) {
+      quote = true;
+      break;
+    }
+  }
+  if (!quote) {
     out.append(field);
     return;
   }
   out.push_back('"');
-  for (char c : field) {
-    if (c == '"') out.push_back('"');
-    out.push_back(c);
+  std::size_t run = 0;  // copy runs between quotes, doubling each quote
+  for (std::size_t i = 0; i < field.size(); ++i) {
+    if (field[i] != '"') continue;
+    out.append(field, run, i + 1 - run);
+    out.push_back('"');
+    run = i + 1;
   }
+  out.append(field, run);
   out.push_back('"');
 }
 

@@ -12,7 +12,9 @@ namespace {
 constexpr std::string_view kInvalidOutput = "invalid output";
 
 bool has_quote(std::string_view s) {
-  return s.find_first_of("'\"") != std::string_view::npos;
+  for (char c : s)  // a loop: find_first_of would call memchr on the needle per byte
+    if (c == '\'' || c == '"') return true;
+  return false;
 }
 
 // The paper's rules, on the raw text. Returns false when the output is unusable.

@@ -1,12 +1,17 @@
 #include "express/lexicon.hpp"
 
-#include <functional>
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
 #include <optional>
 
 #include <fmt/format.h>
 
 #include "core/csv.hpp"
 #include "core/error.hpp"
+#include "core/hash.hpp"
 #include "core/lines.hpp"
 #include "core/text.hpp"
 
@@ -21,6 +26,9 @@ std::optional<std::size_t> dimension_index(std::string_view name) {
 
 // Accepts the binary spellings found in lexicon files: 0, 1, 0.0, 1.0 (and 0.00… forms).
 std::optional<bool> parse_binary(std::string_view v) {
+  // The authors' file spells every value 0.0 or 1.0: decide those without stripping.
+  if (v.size() == 3 && v[1] == '.' && v[2] == '0' && (v[0] == '0' || v[0] == '1'))
+    return v[0] == '1';
   v = text::python_strip(v);
   if (v.empty()) return std::nullopt;
   const char lead = v.front();
@@ -35,8 +43,8 @@ std::optional<bool> parse_binary(std::string_view v) {
   return lead == '1';
 }
 
-void load_csv(csv::Reader& reader,
-              const std::function<bool(std::string_view, EmotionVector)>& add) {
+template <typename Add>
+void load_csv(csv::Reader& reader, Add&& add) {
   const auto& header = reader.header();
   bool header_ok = header.size() == kDimensionCount + 1 && header[0] == "word";
   for (std::size_t d = 0; header_ok && d < kDimensionCount; ++d)
@@ -66,7 +74,7 @@ void load_csv(csv::Reader& reader,
 }  // namespace
 
 std::size_t Lexicon::Hash::operator()(std::string_view s) const noexcept {
-  return std::hash<std::string_view>{}(s);
+  return hash::table_hash(s);
 }
 
 bool Lexicon::insert(std::string_view word, EmotionVector v) {
@@ -146,10 +154,13 @@ Lexicon Lexicon::load(const std::string& path) {
   // Decide the format from the first line.
   std::string first;
   {
-    LineReader probe(path);
-    std::string_view line;
-    if (!probe.next(line)) throw InputError(fmt::format("{}: line 1: empty lexicon", path));
-    first = std::string(line);
+    // Only the first line: a LineReader would read (and copy) a whole megabyte.
+    if (std::error_code ec; std::filesystem::is_directory(path, ec))
+      throw InputError(fmt::format("{}: is a directory, not a lexicon file", path));
+    std::ifstream probe(path, std::ios::binary);
+    if (!probe) throw InputError(fmt::format("{}: cannot open: {}", path, std::strerror(errno)));
+    if (!std::getline(probe, first) && first.empty())
+      throw InputError(fmt::format("{}: line 1: empty lexicon", path));
   }
   Lexicon lex;
   if (first.find('\t') != std::string::npos) {
@@ -161,6 +172,9 @@ Lexicon Lexicon::load(const std::string& path) {
     parser.finish([&](const std::string& w, EmotionVector v) { lex.insert(w, v); });
   } else {
     csv::Reader reader(path);
+    // One word per line: sizing the table up front saves rehashing it while it grows.
+    if (auto all = reader.whole_input())
+      lex.words_.reserve(static_cast<std::size_t>(std::count(all->begin(), all->end(), '\n')));
     load_csv(reader, [&](std::string_view w, EmotionVector v) { return lex.insert(w, v); });
   }
   if (lex.size() == 0) throw InputError(fmt::format("{}: the lexicon has no words", path));

@@ -1,8 +1,9 @@
 #include "express/predictions.hpp"
 
-#include <condition_variable>
-#include <deque>
-#include <mutex>
+#include <algorithm>
+#include <atomic>
+#include <exception>
+#include <optional>
 #include <thread>
 
 #include <fmt/format.h>
@@ -10,7 +11,9 @@
 
 #include "core/csv.hpp"
 #include "core/error.hpp"
+#include "core/hash.hpp"
 #include "core/lines.hpp"
+#include "core/text.hpp"
 #include "express/pylist.hpp"
 
 namespace emosweep::express {
@@ -20,134 +23,228 @@ bool is_jsonl(std::string_view path) {
   return path.ends_with(".jsonl") || path.ends_with(".ndjson") || path.ends_with(".json");
 }
 
-void score_row(PredictionsScore& out, const Lexicon& lexicon, ParseMode mode,
-               const std::vector<std::string>& gold_words, std::string_view prediction,
-               bool formatted, std::vector<std::string>& words) {
-  const GoldSegment gold = prepare_gold(gold_words, lexicon, out.labels);
-  const CleanStatus status = formatted ? clean_formatted(prediction, gold.size(), words)
-                                       : clean_output(prediction, gold.size(), mode, words);
-  out.accumulator.add(gold, status == CleanStatus::valid ? &words : nullptr, lexicon);
-}
-
-// Rows cross from the CSV reader (this thread) to a scoring thread in batches, so that scanning
-// the file and parsing and scoring its rows overlap on two cores. Only the two small columns
-// are copied; the segment text stays in the reader.
-struct RowBatch {
-  struct Row {
-    std::string labels, output;
-    std::size_t row = 0, offset = 0;
-  };
-  std::vector<Row> rows;
-  std::size_t used = 0;
-};
-
-class BatchQueue {
+// Scores rows into one PredictionsScore. The words of a file come from a small vocabulary
+// (the emotion terms), so every distinct lower-cased word is decomposed and interned once and
+// then found in a small, hot table: per mask that replaces lower-casing into a new string,
+// the lexicon lookup and the label-table lookup of Accumulator::add with one probe. The
+// counts are exactly those of Accumulator::add (the tests compare both).
+class RowScorer {
  public:
-  explicit BatchQueue(std::size_t capacity) : capacity_(capacity) {}
-  void push(std::unique_ptr<RowBatch> b) {
-    std::unique_lock lock(mutex_);
-    not_full_.wait(lock, [&] { return queue_.size() < capacity_ || stopped_; });
-    if (stopped_) return;
-    queue_.push_back(std::move(b));
-    not_empty_.notify_one();
+  RowScorer(PredictionsScore& out, const Lexicon& lexicon, ParseMode mode)
+      : out_(out), lexicon_(lexicon), mode_(mode) {}
+
+  // `gold_words` as parsed from the labels column, `prediction` raw (or already cleaned).
+  void row(const std::vector<std::string>& gold_words, std::string_view prediction,
+           bool formatted) {
+    gold_.clear();
+    for (const auto& w : gold_words)
+      gold_.push_back(gold_entry(w));
+    const CleanStatus status = formatted ? clean_formatted(prediction, gold_.size(), words_)
+                                         : clean_output(prediction, gold_.size(), mode_, words_);
+    add(status == CleanStatus::valid);
   }
-  std::unique_ptr<RowBatch> pop() {
-    std::unique_lock lock(mutex_);
-    not_empty_.wait(lock, [&] { return !queue_.empty() || closed_ || stopped_; });
-    if (queue_.empty() || stopped_) return nullptr;
-    auto b = std::move(queue_.front());
-    queue_.pop_front();
-    not_full_.notify_one();
-    return b;
-  }
-  void close() {
-    std::lock_guard lock(mutex_);
-    closed_ = true;
-    not_empty_.notify_all();
-  }
-  // The consumer gave up (bad input): producers stop waiting.
-  void stop() {
-    std::lock_guard lock(mutex_);
-    stopped_ = true;
-    not_full_.notify_all();
-    not_empty_.notify_all();
-  }
-  bool stopped() {
-    std::lock_guard lock(mutex_);
-    return stopped_;
+  // An already-cleaned list of words (a JSON array in `output_formatted`).
+  void row_cleaned(const std::vector<std::string>& gold_words, std::vector<std::string>& words) {
+    gold_.clear();
+    for (const auto& w : gold_words)
+      gold_.push_back(gold_entry(w));
+    words_.swap(words);
+    add(clean_words(words_, gold_.size()) == CleanStatus::valid);
   }
 
  private:
-  std::mutex mutex_;
-  std::condition_variable not_full_, not_empty_;
-  std::deque<std::unique_ptr<RowBatch>> queue_;
-  std::size_t capacity_;
-  bool closed_ = false, stopped_ = false;
+  struct Hash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const noexcept { return hash::table_hash(s); }
+  };
+  struct Equal {
+    using is_transparent = void;
+    bool operator()(std::string_view a, std::string_view b) const noexcept { return a == b; }
+  };
+  static constexpr std::uint32_t kNoLabel = static_cast<std::uint32_t>(-1);
+
+  void add(bool valid) {
+    auto& acc = out_.accumulator;
+    acc.add_segment(gold_.size(), valid);
+    if (!valid) {
+      for (auto g : gold_)
+        acc.add_invalid_mask(entries_[g]);
+      return;
+    }
+    for (std::size_t i = 0; i < gold_.size(); ++i) {
+      // entry() may grow entries_: take the gold reference after it.
+      const std::uint32_t predicted = entry(words_[i]);  // already lower-cased by cleaning
+      const GoldMask& gold = entries_[gold_[i]];
+      MaskScore score = score_mask(gold, {}, entries_[predicted].vector);
+      score.label_match = predicted == gold_[i];  // same entry = same lower-cased word
+      acc.add_mask(gold, score);
+    }
+  }
+
+  // The entry of an already lower-cased word, created on first sight.
+  std::uint32_t entry(std::string_view word) {
+    if (auto it = ids_.find(word); it != ids_.end()) return it->second;
+    const auto id = static_cast<std::uint32_t>(entries_.size());
+    GoldMask e;
+    e.word = std::string(word);
+    e.vector = lexicon_.lookup(word);
+    e.label = kNoLabel;
+    entries_.push_back(std::move(e));
+    ids_.emplace(entries_.back().word, id);
+    return id;
+  }
+  // A gold label's entry, lower-cased as Python does and interned in the label table.
+  std::uint32_t gold_entry(std::string_view raw) {
+    bool ascii_lower = true;
+    for (char c : raw) {
+      const auto u = static_cast<unsigned char>(c);
+      if (u >= 0x80 || (u >= 'A' && u <= 'Z')) {
+        ascii_lower = false;
+        break;
+      }
+    }
+    const std::uint32_t id = ascii_lower ? entry(raw) : entry(text::python_lower(raw));
+    GoldMask& e = entries_[id];
+    if (e.label == kNoLabel) e.label = out_.labels.intern(e.word);
+    return id;
+  }
+
+  PredictionsScore& out_;
+  const Lexicon& lexicon_;
+  ParseMode mode_;
+  std::vector<GoldMask> entries_;  // label is kNoLabel until the word is seen as gold
+  boost::unordered_flat_map<std::string, std::uint32_t, Hash, Equal> ids_;
+  std::vector<std::uint32_t> gold_;
+  std::vector<std::string> words_;
 };
 
-PredictionsScore score_csv(const std::string& path, const Lexicon& lexicon, ParseMode mode) {
-  PredictionsScore out;
+struct Columns {
+  std::size_t labels = 0, output = 0;
+  bool formatted = false;  // `output_formatted` (already cleaned) instead of `output`
+};
+
+// Scores records until the reader stops or the file ends. A bad `labels` literal is an error
+// naming its row.
+void score_records(csv::Reader& reader, const Columns& columns, const Lexicon& lexicon,
+                   ParseMode mode, PredictionsScore& out) {
+  RowScorer scorer(out, lexicon, mode);
+  std::vector<std::string> gold_words;
+  std::string err;
+  while (reader.next()) {
+    if (!parse_python_list(reader.field(columns.labels), gold_words, &err)) {
+      throw InputError(
+          fmt::format("{}: column 'labels' is not a list of strings ({})", reader.where(), err));
+    }
+    scorer.row(gold_words, reader.field(columns.output), columns.formatted);
+  }
+}
+
+// A mapped file is split between threads at guessed record starts (quotes make a record start
+// undecidable without reading everything before it). The part before a guess must end exactly
+// there, which proves the guess: a part is only counted when it is proven, and reading goes
+// on sequentially from the last proven point otherwise. The result is exactly the sequential
+// one: accumulators hold integer counts and merge exactly.
+struct Part {
+  std::optional<csv::Reader> reader;
+  PredictionsScore score;
+  std::exception_ptr error;
+  bool ends_at_next = false;  // stopped exactly where the next part starts
+};
+
+PredictionsScore score_csv(const std::string& path, const Lexicon& lexicon, ParseMode mode,
+                           const ScoreThreads& threads) {
   csv::Reader reader(path);
-  const std::size_t labels_col = reader.require_column("labels");
-  std::size_t output_col;
+  Columns columns;
+  columns.labels = reader.require_column("labels");
   if (auto c = reader.column("output")) {
-    output_col = *c;
+    columns.output = *c;
   } else if (auto f = reader.column("output_formatted")) {
-    output_col = *f;
-    out.used_formatted = true;
+    columns.output = *f;
+    columns.formatted = true;
   } else {
     throw InputError(fmt::format("{}: missing column 'output' (or 'output_formatted')", path));
   }
-  constexpr std::size_t kBatch = 512;
-  BatchQueue queue(8);
-  // The scoring thread: the first bad `labels` literal stops everything, naming its row.
-  std::size_t bad_row = 0, bad_offset = 0;
-  std::string bad_error;
-  std::thread scorer([&] {
-    std::vector<std::string> gold_words, words;
-    std::string err;
-    while (auto batch = queue.pop()) {
-      for (std::size_t i = 0; i < batch->used; ++i) {
-        const auto& r = batch->rows[i];
-        if (!parse_python_list(r.labels, gold_words, &err)) {
-          bad_row = r.row;
-          bad_offset = r.offset;
-          bad_error = err;
-          queue.stop();
-          return;
-        }
-        score_row(out, lexicon, mode, gold_words, r.output, out.used_formatted, words);
-      }
-    }
-  });
-  try {
-    auto batch = std::make_unique<RowBatch>();
-    batch->rows.resize(kBatch);
-    while (reader.next()) {
-      auto& r = batch->rows[batch->used++];
-      r.labels.assign(reader.field(labels_col));
-      r.output.assign(reader.field(output_col));
-      r.row = reader.row();
-      r.offset = reader.offset();
-      if (batch->used == kBatch) {
-        queue.push(std::move(batch));
-        if (queue.stopped()) break;
-        batch = std::make_unique<RowBatch>();
-        batch->rows.resize(kBatch);
-      }
-    }
-    if (batch->used > 0) queue.push(std::move(batch));
-  } catch (...) {
-    queue.stop();
-    scorer.join();
-    throw;
+  reader.only_columns({columns.labels, columns.output});
+  PredictionsScore out;
+  out.used_formatted = columns.formatted;
+
+  const auto input = reader.whole_input();
+  const std::size_t workers =
+      threads.threads != 0 ? threads.threads : std::max(1u, std::thread::hardware_concurrency());
+  // A few parts per thread, taken in turn, so that a thread slowed down by anything else on
+  // the machine does not hold up the end.
+  const std::size_t wanted_parts =
+      input ? std::clamp<std::size_t>(
+                  input->size() / std::max<std::size_t>(threads.min_part_bytes, 1), 1,
+                  workers == 1 ? 1 : workers * 16)
+            : 1;
+  std::vector<std::size_t> starts{reader.position()};
+  for (std::size_t i = 1; i < wanted_parts; ++i) {
+    const auto guess = reader.guess_record_start(input->size() / wanted_parts * i);
+    if (guess && *guess > starts.back()) starts.push_back(*guess);
   }
-  queue.close();
-  scorer.join();
-  if (bad_row != 0) {
-    throw InputError(
-        fmt::format("{}: row {} (line {}): column 'labels' is not a list of strings ({})",
-                    reader.name(), bad_row, reader.line_at(bad_offset), bad_error));
+  if (starts.size() == 1) {
+    score_records(reader, columns, lexicon, mode, out);
+    return out;
+  }
+
+  std::vector<Part> parts(starts.size());
+  for (std::size_t i = 0; i < parts.size(); ++i) {
+    parts[i].reader.emplace(i == 0 ? std::move(reader) : parts[0].reader->resume_at(starts[i], 0));
+    if (i + 1 < parts.size()) parts[i].reader->stop_at(starts[i + 1]);
+  }
+  const auto run = [&](std::size_t i) {
+    Part& part = parts[i];
+    try {
+      score_records(*part.reader, columns, lexicon, mode, part.score);
+      part.reader->release_read();
+      part.ends_at_next = i + 1 == parts.size() || part.reader->stopped_exactly_at(starts[i + 1]);
+    } catch (...) {
+      part.error = std::current_exception();
+    }
+  };
+  {
+    std::atomic<std::size_t> next{0};
+    const auto work = [&] {
+      for (std::size_t i = next++; i < parts.size(); i = next++)
+        run(i);
+    };
+    std::vector<std::jthread> helpers;
+    for (std::size_t t = 1; t < std::min(workers, parts.size()); ++t)
+      helpers.emplace_back(work);
+    work();
+  }
+
+  // The first part starts at a real record, so its errors are exact. A part counts only when
+  // the merged text before it ended exactly at its start; otherwise (a wrong guess, or bad
+  // input in the part) this thread reads on from the last proven record boundary up to the
+  // next part start it lands on exactly, numbering rows exactly.
+  if (parts[0].error) std::rethrow_exception(parts[0].error);
+  out.accumulator = std::move(parts[0].score.accumulator);
+  out.labels = std::move(parts[0].score.labels);
+  bool exact = parts[0].ends_at_next;
+  std::size_t at = parts[0].reader->position();
+  std::size_t next = 1;
+  while (next < parts.size()) {
+    if (exact && !parts[next].error) {
+      merge_scores(out.accumulator, out.labels, parts[next].score.accumulator,
+                   parts[next].score.labels);
+      exact = parts[next].ends_at_next;
+      at = parts[next].reader->position();
+      ++next;
+      continue;
+    }
+    const std::size_t from = exact ? starts[next] : at;
+    std::size_t until = next;
+    while (until < parts.size() && starts[until] <= from)
+      ++until;
+    csv::Reader rest = parts[0].reader->resume_at(from, out.accumulator.rows);
+    if (until < parts.size()) rest.stop_at(starts[until]);
+    score_records(rest, columns, lexicon, mode, out);
+    if (until == parts.size()) break;
+    exact = rest.stopped_exactly_at(starts[until]);
+    at = rest.position();
+    next = until;
   }
   return out;
 }
@@ -159,6 +256,7 @@ PredictionsScore score_jsonl(const std::string& path, const Lexicon& lexicon, Pa
   std::string_view line;
   std::size_t row = 0;
   std::vector<std::string> gold_words, words;
+  RowScorer scorer(out, lexicon, mode);
   bool decided = false;
   while (lines.next(line)) {
     if (line.find_first_not_of(" \t\r") == std::string_view::npos) continue;
@@ -198,9 +296,8 @@ PredictionsScore score_jsonl(const std::string& path, const Lexicon& lexicon, Pa
       out.used_formatted = formatted;
       decided = true;
     }
-    std::string prediction;
     if (v.get_string().get(s) == simdjson::SUCCESS) {
-      prediction.assign(s);
+      scorer.row(gold_words, s, formatted);
     } else {
       simdjson::ondemand::array list;
       if (!formatted || v.get_array().get(list) != simdjson::SUCCESS)
@@ -213,21 +310,18 @@ PredictionsScore score_jsonl(const std::string& path, const Lexicon& lexicon, Pa
           throw InputError(fmt::format("{}: field 'output_formatted' must hold strings", where));
         words.emplace_back(s);
       }
-      const GoldSegment gold = prepare_gold(gold_words, lexicon, out.labels);
-      const bool valid = clean_words(words, gold.size()) == CleanStatus::valid;
-      out.accumulator.add(gold, valid ? &words : nullptr, lexicon);
-      continue;
+      scorer.row_cleaned(gold_words, words);
     }
-    score_row(out, lexicon, mode, gold_words, prediction, formatted, words);
   }
   return out;
 }
 
 }  // namespace
 
-PredictionsScore score_predictions(const std::string& path, const Lexicon& lexicon,
-                                   ParseMode mode) {
-  return is_jsonl(path) ? score_jsonl(path, lexicon, mode) : score_csv(path, lexicon, mode);
+PredictionsScore score_predictions(const std::string& path, const Lexicon& lexicon, ParseMode mode,
+                                   const ScoreThreads& threads) {
+  return is_jsonl(path) ? score_jsonl(path, lexicon, mode)
+                        : score_csv(path, lexicon, mode, threads);
 }
 
 }  // namespace emosweep::express

@@ -16,8 +16,16 @@ struct PredictionsScore {
   bool used_formatted = false;  // true when the file had no `output` column
 };
 
-// Streams the file once. Throws InputError naming the file and row on a missing column or a
-// malformed `labels` literal; invalid outputs are scored as invalid, never errors.
-PredictionsScore score_predictions(const std::string& path, const Lexicon& lexicon, ParseMode mode);
+// How a mapped CSV file is split between threads (the result never depends on it).
+struct ScoreThreads {
+  std::size_t threads = 0;                // 0: one per core
+  std::size_t min_part_bytes = 4u << 20;  // a smaller part costs more in a thread than it saves
+};
+
+// Reads the file once (a large CSV file in parallel parts). Throws InputError naming the file
+// and row on a missing column or a malformed `labels` literal; invalid outputs are scored as
+// invalid, never errors.
+PredictionsScore score_predictions(const std::string& path, const Lexicon& lexicon, ParseMode mode,
+                                   const ScoreThreads& threads = {});
 
 }  // namespace emosweep::express

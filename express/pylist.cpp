@@ -14,7 +14,6 @@ class ListParser {
   bool parse() {
     // Reuse the caller's strings (and their capacity): no allocation per item in steady state.
     std::size_t count = 0;
-    if (s_.find('\0') != std::string_view::npos) return fail("null byte in input");
     skip_space(false);
     if (!eat('[')) return fail("expected '['");
     bool expect_item = true;  // an item may come next
@@ -23,6 +22,8 @@ class ListParser {
       skip_space(true);
       if (i_ >= s_.size()) return fail("unbalanced '[': missing ']'");
       const char c = s_[i_];
+      // Python refuses null bytes anywhere; the loops below stop at them.
+      if (c == '\0') return fail("null byte in input");
       if (c == ']') {
         ++i_;
         break;
@@ -72,7 +73,7 @@ class ListParser {
       } else if (in_brackets && (c == '\n' || c == '\r')) {
         ++i_;
       } else if (in_brackets && c == '#') {
-        while (i_ < s_.size() && s_[i_] != '\n' && s_[i_] != '\r')
+        while (i_ < s_.size() && s_[i_] != '\n' && s_[i_] != '\r' && s_[i_] != '\0')
           ++i_;
       } else if (c == '\\' && i_ + 1 < s_.size() && (s_[i_ + 1] == '\n' || s_[i_ + 1] == '\r')) {
         i_ += 2;
@@ -164,12 +165,14 @@ class ListParser {
     for (;;) {
       // Copy a run of ordinary characters at once.
       std::size_t j = i_;
-      while (j < s_.size() && s_[j] != quote && s_[j] != '\\' && s_[j] != '\n' && s_[j] != '\r')
+      while (j < s_.size() && s_[j] != quote && s_[j] != '\\' && s_[j] != '\n' && s_[j] != '\r' &&
+             s_[j] != '\0')
         ++j;
       out.append(s_.data() + i_, j - i_);
       i_ = j;
       if (i_ >= s_.size()) return fail("unterminated string");
       const char c = s_[i_];
+      if (c == '\0') return fail("null byte in input");
       if (c == quote) {
         if (!triple) {
           ++i_;
@@ -199,6 +202,7 @@ class ListParser {
       // Backslash.
       if (i_ + 1 >= s_.size()) return fail("unterminated string");
       const char e = s_[i_ + 1];
+      if (e == '\0') return fail("null byte in input");
       if (raw) {
         // In raw strings a backslash escapes nothing but still keeps the next quote or
         // newline from ending the string; both characters are kept.

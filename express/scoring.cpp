@@ -129,6 +129,18 @@ void Accumulator::merge(const Accumulator& o) {
   }
 }
 
+void merge_scores(Accumulator& into, LabelTable& into_labels, const Accumulator& from,
+                  const LabelTable& from_labels) {
+  Accumulator relabelled = from;
+  relabelled.labels.clear();
+  for (std::uint32_t id = 0; id < from.labels.size(); ++id) {
+    const std::uint32_t to = into_labels.intern(from_labels.name(id));
+    if (relabelled.labels.size() <= to) relabelled.labels.resize(to + 1);
+    relabelled.labels[to] = from.labels[id];
+  }
+  into.merge(relabelled);
+}
+
 namespace {
 double ratio(double num, double den) {
   return den == 0 ? 0.0 : num / den;

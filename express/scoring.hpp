@@ -13,6 +13,7 @@
 
 #include <boost/unordered/unordered_flat_map.hpp>
 
+#include "core/hash.hpp"
 #include "express/lexicon.hpp"
 
 namespace emosweep::json {
@@ -38,9 +39,7 @@ class LabelTable {
  private:
   struct Hash {
     using is_transparent = void;
-    std::size_t operator()(std::string_view s) const noexcept {
-      return std::hash<std::string_view>{}(s);
-    }
+    std::size_t operator()(std::string_view s) const noexcept { return hash::table_hash(s); }
   };
   struct Equal {
     using is_transparent = void;
@@ -118,6 +117,11 @@ class Accumulator {
   std::array<DimensionCounts, kDimensionCount> dimensions{};
   std::vector<LabelCounts> labels;  // indexed by LabelTable id
 };
+
+// Adds `from` (whose label ids are in `from_labels`) to `into` (ids in `into_labels`, which
+// gains the labels it lacked): for accumulators filled in parallel with their own tables.
+void merge_scores(Accumulator& into, LabelTable& into_labels, const Accumulator& from,
+                  const LabelTable& from_labels);
 
 // Writes the contract's score keys (rows, valid_rows, masks, vrate, accl, accv, f1v, accv2,
 // dimensions) into an object that the caller has opened.

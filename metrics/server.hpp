@@ -62,24 +62,31 @@ class MetricsServer {
 
 // Where --pushgateway points: "http[s]://HOST[:PORT][/]". No path, query or credentials.
 struct PushgatewayUrl {
-  std::string scheme_and_host;  // "http://127.0.0.1", as prometheus::Gateway wants it
+  std::string scheme_and_host;  // "http://127.0.0.1", "https://[::1]": the URL without its port
   std::string port;             // "9091"; the scheme's default when absent
 };
 // Throws InputError naming the problem (never echoing credentials).
 PushgatewayUrl parse_pushgateway_url(std::string_view url);
 
 struct PushResult {
-  // The gateway's HTTP status; negative: -(curl error code); 0: no answer within the timeout.
+  // The gateway's HTTP status; 0 when no HTTP answer arrived (see `error`).
   int status = 0;
+  // Why there was no answer: "timed out", or the failed step and its system or TLS message
+  // ("connect: Connection refused"). For a non-2xx status, the start of the gateway's reply.
+  std::string error;
   bool ok() const { return status >= 200 && status < 300; }
-  std::string describe() const;  // "HTTP 200", "curl error 7", "timed out"
+  // "HTTP 200", "HTTP 400: <reply>", "timed out", "connect: Connection refused".
+  std::string describe() const;
 };
 
-// Pushes the current state of `collectable` to the gateway at `url` under
+// Pushes the current state of `collectable` (text format 0.0.4) to the gateway at `url` under
 // /metrics/job/<job>/<key>/<value>... (POST: replaces the families pushed before for that
-// grouping key). Blocks for at most `timeout`; a push still running then is abandoned to a
-// detached thread (prometheus-cpp sets no curl timeout). `job` and grouping values must match
-// [A-Za-z0-9._-]+ and grouping keys be label names other than "job"; otherwise InputError.
+// grouping key), over HTTP/1.1, or HTTPS verifying the gateway's certificate against the system
+// CA store. Resolving, connecting, the TLS handshake, sending and reading the reply together
+// take at most `timeout`; the result is then "timed out", and nothing is left running but a
+// name lookup glibc cannot cancel. `job` and grouping values must match [A-Za-z0-9._-]+ and
+// grouping keys be label names other than "job"; otherwise InputError. Never throws for
+// network failures: they are in the result.
 PushResult push_to_gateway(std::shared_ptr<prometheus::Collectable> collectable,
                            std::string_view url, std::string_view job,
                            const std::map<std::string, std::string>& grouping = {},

@@ -136,5 +136,78 @@ TEST(CsvWriter, QuotesOnlyWhenNeededAndRoundTrips) {
   EXPECT_EQ(rows[0][3], "line\nbreak");
 }
 
+// Splitting an input between readers: a reader resumed at a real record start and one that
+// stops there together read exactly what one reader reads.
+TEST(CsvReader, ResumedAndStoppedReadersSplitTheRecordsExactly) {
+  std::string data = "id,text,n\n";
+  for (int i = 0; i < 40; ++i)
+    data +=
+        std::to_string(i) + ",\"line one\nline, two \"\"q\"\"\"," + std::to_string(i * 2) + "\n";
+  const auto whole = read_all(data);
+  auto first = Reader::from_string(data, "t.csv");
+  const auto input = first.whole_input();
+  ASSERT_TRUE(input.has_value());
+  const auto guess = first.guess_record_start(input->size() / 2);
+  ASSERT_TRUE(guess.has_value());
+  first.stop_at(*guess);
+  std::vector<std::vector<std::string>> rows;
+  auto take = [&](Reader& r) {
+    while (r.next()) {
+      std::vector<std::string> row;
+      for (std::size_t i = 0; i < r.size(); ++i)
+        row.emplace_back(r.field(i));
+      rows.push_back(row);
+    }
+  };
+  take(first);
+  EXPECT_TRUE(first.stopped_exactly_at(*guess));
+  EXPECT_EQ(first.position(), *guess);
+  const std::size_t before = rows.size();
+  EXPECT_GT(before, 10u);
+  auto second = first.resume_at(*guess, before);
+  take(second);
+  EXPECT_EQ(rows, whole);
+  EXPECT_EQ(second.row(), whole.size());  // rows count on from rows_before
+}
+
+// The middle of a quoted multi-line field whose lines look like records: the guess may be
+// wrong, and then the first reader runs past it instead of stopping exactly there.
+TEST(CsvReader, AWrongGuessIsDetectedByTheReaderBeforeIt) {
+  std::string data = "a,b,c\n1,\"";
+  for (int i = 0; i < 30; ++i)
+    data += "p,q,r\n";
+  data += "end\",x\n2,y,z\n";
+  auto first = Reader::from_string(data, "t.csv");
+  const auto guess = first.guess_record_start(20);
+  ASSERT_TRUE(guess.has_value());  // "p,q,r" lines parse as records: a plausible guess
+  first.stop_at(*guess);
+  int n = 0;
+  while (first.next())
+    ++n;
+  EXPECT_EQ(n, 1);
+  EXPECT_FALSE(first.stopped_exactly_at(*guess));
+  EXPECT_GT(first.position(), *guess);
+}
+
+TEST(CsvReader, GuessTriesTheQuotedStateWhenTheUnquotedOneFails) {
+  // From inside the long quoted field, "outside quotes" finds a line start whose next line
+  // ends in an unterminated quote; the other state finds the real next record.
+  std::string data = "a,b\n1,\"x\ny \"\"z\"\"\nw\"\n2,\"k\nl\"\n3,m\n";
+  auto r = Reader::from_string(data, "t.csv");
+  const auto at = data.find("y ");
+  const auto guess = r.guess_record_start(at);
+  ASSERT_TRUE(guess.has_value());
+  EXPECT_EQ(data.substr(*guess, 2), "2,");
+}
+
+TEST(CsvReader, SkippedColumnsAreNotUnescaped) {
+  auto r = Reader::from_string("a,b,c\n\"x \"\"y\"\"\",\"k \"\"l\"\"\",3\n", "t.csv");
+  r.only_columns({1, 2});
+  ASSERT_TRUE(r.next());
+  EXPECT_EQ(r.field(0), "");
+  EXPECT_EQ(r.field(1), "k \"l\"");
+  EXPECT_EQ(r.field(2), "3");
+}
+
 }  // namespace
 }  // namespace emosweep::csv

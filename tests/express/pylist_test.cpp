@@ -65,6 +65,13 @@ TEST(PythonList, Failures) {
   EXPECT_TRUE(fails("['\\N{BLACK STAR}']"));
   EXPECT_TRUE(fails("['a\\']"));
   EXPECT_TRUE(fails(std::string_view("['a\0']", 6)));
+  // Null bytes anywhere fail, as in Python: between items, in comments, after escapes, in
+  // raw strings and after the list.
+  EXPECT_TRUE(fails(std::string_view("['a',\0'b']", 10)));
+  EXPECT_TRUE(fails(std::string_view("['a', # x\0\n'b']", 15)));
+  EXPECT_TRUE(fails(std::string_view("['a\\\0']", 7)));
+  EXPECT_TRUE(fails(std::string_view("[r'a\\\0']", 8)));
+  EXPECT_TRUE(fails(std::string_view("['a']\0", 6)));
   EXPECT_TRUE(fails(""));
   EXPECT_TRUE(fails("sad"));
 }

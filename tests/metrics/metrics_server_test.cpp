@@ -1,10 +1,30 @@
 // MetricsServer (/metrics on 127.0.0.1, ephemeral ports, `off`, bind failures) and the
-// push-gateway client's validation and failure reporting.
-#include <chrono>
-#include <memory>
+// push-gateway client: validation, the request it sends (HTTP and verified HTTPS, against small
+// servers in this file), its deadline and its failure reporting.
+#include <netinet/in.h>
+#include <openssl/ssl.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
+#include <atomic>
+#include <chrono>
+#include <cstdlib>
+#include <fstream>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <thread>
+#include <vector>
+
+#include <fmt/format.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
 
 #include "core/error.hpp"
 #include "metrics/metrics.hpp"
@@ -15,9 +35,14 @@
 namespace emosweep::metrics {
 namespace {
 
+using ::testing::AnyOf;
 using ::testing::HasSubstr;
+using ::testing::IsEmpty;
 using ::testing::Not;
 using ::testing::StartsWith;
+namespace asio = boost::asio;
+namespace http = boost::beast::http;
+using tcp = asio::ip::tcp;
 
 // Runs `f` and returns the InputError message it throws ("" when it does not throw).
 template <typename F>
@@ -170,18 +195,313 @@ TEST(Pushgateway, ReportsAnUnreachableGateway) {
   const auto result = push_to_gateway(m, "http://127.0.0.1:" + std::to_string(port), "emosweep", {},
                                       std::chrono::seconds(30));
   EXPECT_FALSE(result.ok());
-  EXPECT_LT(result.status, 0);
-  EXPECT_THAT(result.describe(), StartsWith("curl error"));
+  EXPECT_EQ(result.status, 0);
+  EXPECT_THAT(result.error, Not(IsEmpty()));
+  EXPECT_THAT(result.describe(), StartsWith("connect: "));
+}
+
+TEST(Pushgateway, ReportsAnUnknownHost) {
+  SweepMetrics m("9.9.9");
+  const auto result = push_to_gateway(m, "http://no-such-host.invalid:9091", "emosweep", {},
+                                      std::chrono::seconds(3));
+  EXPECT_FALSE(result.ok());
+  EXPECT_EQ(result.status, 0);
+  EXPECT_THAT(result.describe(), AnyOf(StartsWith("resolve no-such-host.invalid: "),
+                                       "timed out"));  // a DNS server that does not answer
+}
+
+PushResult push_result(int status, std::string error = {}) {
+  PushResult r;
+  r.status = status;
+  r.error = std::move(error);
+  return r;
 }
 
 TEST(Pushgateway, DescribesResults) {
-  EXPECT_TRUE(PushResult{200}.ok());
-  EXPECT_TRUE(PushResult{202}.ok());
-  EXPECT_FALSE(PushResult{400}.ok());
-  EXPECT_FALSE(PushResult{0}.ok());
-  EXPECT_EQ(PushResult{400}.describe(), "HTTP 400");
-  EXPECT_EQ(PushResult{-7}.describe(), "curl error 7");
-  EXPECT_EQ(PushResult{0}.describe(), "timed out");
+  EXPECT_TRUE(push_result(200).ok());
+  EXPECT_TRUE(push_result(202).ok());
+  EXPECT_FALSE(push_result(400).ok());
+  EXPECT_FALSE(push_result(0).ok());
+  EXPECT_FALSE(push_result(0, "timed out").ok());
+  EXPECT_EQ(push_result(200).describe(), "HTTP 200");
+  EXPECT_EQ(push_result(400).describe(), "HTTP 400");
+  EXPECT_EQ(push_result(400, "pushed metrics are invalid").describe(),
+            "HTTP 400: pushed metrics are invalid");
+  EXPECT_EQ(push_result(0, "timed out").describe(), "timed out");
+  EXPECT_EQ(push_result(0, "connect: Connection refused").describe(),
+            "connect: Connection refused");
+  EXPECT_EQ(PushResult().describe(), "no answer");
+}
+
+// A TCP listener on 127.0.0.1 that accepts connections and never reads or answers.
+class SilentServer {
+ public:
+  SilentServer() {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof a;
+    if (fd_ < 0 || ::bind(fd_, reinterpret_cast<sockaddr*>(&a), len) != 0 ||
+        ::listen(fd_, 8) != 0 || ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
+      throw std::runtime_error("SilentServer: cannot listen");
+    }
+    port_ = ntohs(a.sin_port);
+    thread_ = std::thread([this] {
+      while (!stop_) {
+        pollfd p{fd_, POLLIN, 0};
+        if (::poll(&p, 1, 20) == 1) {
+          const int c = ::accept(fd_, nullptr, nullptr);
+          if (c >= 0) accepted_.push_back(c);
+        }
+      }
+    });
+  }
+  ~SilentServer() {
+    stop_ = true;
+    thread_.join();
+    for (int c : accepted_)
+      ::close(c);
+    ::close(fd_);
+  }
+  SilentServer(const SilentServer&) = delete;
+  SilentServer& operator=(const SilentServer&) = delete;
+  std::uint16_t port() const { return port_; }
+
+ private:
+  int fd_ = -1;
+  std::uint16_t port_ = 0;
+  std::atomic<bool> stop_{false};
+  std::vector<int> accepted_;  // owned by the thread until it is joined
+  std::thread thread_;
+};
+
+TEST(Pushgateway, GivesUpAtTheDeadlineWhenTheGatewayNeverAnswers) {
+  SweepMetrics m("9.9.9");
+  SilentServer silent;
+  for (const char* scheme : {"http", "https"}) {  // https: stuck in the TLS handshake
+    const auto result = push_to_gateway(m, fmt::format("{}://127.0.0.1:{}", scheme, silent.port()),
+                                        "emosweep", {}, std::chrono::milliseconds(300));
+    EXPECT_FALSE(result.ok()) << scheme;
+    EXPECT_EQ(result.status, 0) << scheme;
+    EXPECT_EQ(result.describe(), "timed out") << scheme;
+  }
+}
+
+// A throwaway PKI made with the `openssl` CLI: a CA and a server certificate for `localhost`
+// only (no IP address) signed by it.
+class TestPki {
+ public:
+  TestPki() : dir_("emosweep-push-pki") {
+    run("req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout ca.key "
+        "-out ca.pem -days 2 -subj /CN=emosweep-test-ca "
+        "-addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign");
+    std::ofstream(dir_.path() + "/server.ext")
+        << "subjectAltName=DNS:localhost\nbasicConstraints=CA:FALSE\n";
+    run("req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout server.key "
+        "-out server.csr -subj /CN=localhost");
+    run("x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 "
+        "-out server.pem -extfile server.ext");
+  }
+  std::string ca_file() const { return dir_.path() + "/ca.pem"; }
+  std::string certificate() const { return dir_.path() + "/server.pem"; }
+  std::string key() const { return dir_.path() + "/server.key"; }
+
+ private:
+  void run(const std::string& args) const {
+    const std::string command =
+        "cd '" + dir_.path() + "' && openssl " + args + " >>openssl.log 2>&1";
+    if (std::system(command.c_str()) != 0) {
+      throw std::runtime_error("openssl failed: openssl " + args);
+    }
+  }
+  testing::ScratchDir dir_;
+};
+
+// Sets SSL_CERT_FILE and SSL_CERT_DIR (the system CA store OpenSSL uses) for a scope.
+class ScopedCaStore {
+ public:
+  explicit ScopedCaStore(const std::string& file) {
+    for (const char* name : {"SSL_CERT_FILE", "SSL_CERT_DIR"}) {
+      const char* old = std::getenv(name);
+      saved_.emplace_back(name, old ? std::optional<std::string>(old) : std::nullopt);
+    }
+    ::setenv("SSL_CERT_FILE", file.c_str(), 1);
+    ::setenv("SSL_CERT_DIR", "/nonexistent", 1);
+  }
+  ~ScopedCaStore() {
+    for (const auto& [name, value] : saved_) {
+      if (value) {
+        ::setenv(name.c_str(), value->c_str(), 1);
+      } else {
+        ::unsetenv(name.c_str());
+      }
+    }
+  }
+  ScopedCaStore(const ScopedCaStore&) = delete;
+  ScopedCaStore& operator=(const ScopedCaStore&) = delete;
+
+ private:
+  std::vector<std::pair<std::string, std::optional<std::string>>> saved_;
+};
+
+// Answers one request with `status` and `reply`, over TLS when given a PKI, and records it.
+class OneShotServer {
+ public:
+  OneShotServer(int status, std::string reply, const TestPki* pki = nullptr,
+                const tcp::endpoint& at = {asio::ip::address_v4::loopback(), 0})
+      : acceptor_(io_, at) {
+    if (pki) {
+      tls_.emplace(asio::ssl::context::tls_server);
+      tls_->use_certificate_chain_file(pki->certificate());
+      tls_->use_private_key_file(pki->key(), asio::ssl::context::pem);
+    }
+    thread_ = std::thread([this, status, reply = std::move(reply)] { serve(status, reply); });
+  }
+  ~OneShotServer() { finish(); }
+  OneShotServer(const OneShotServer&) = delete;
+  OneShotServer& operator=(const OneShotServer&) = delete;
+
+  std::uint16_t port() const { return acceptor_.local_endpoint().port(); }
+  // Waits for the exchange to end. The request is empty when none arrived.
+  const http::request<http::string_body>& request() {
+    finish();
+    return request_;
+  }
+  // The name the client asked for in its TLS handshake (SNI); empty when none.
+  const std::string& server_name() {
+    finish();
+    return server_name_;
+  }
+
+ private:
+  void finish() {
+    if (!thread_.joinable()) return;
+    ::shutdown(acceptor_.native_handle(), SHUT_RDWR);  // wakes a still-blocked accept()
+    thread_.join();
+  }
+  template <typename Stream>
+  void exchange(Stream& stream, int status, const std::string& reply) {
+    boost::beast::flat_buffer buffer;
+    boost::system::error_code ec;
+    http::read(stream, buffer, request_, ec);
+    if (ec) return;
+    http::response<http::string_body> response{static_cast<http::status>(status), 11};
+    response.body() = reply;
+    response.prepare_payload();
+    http::write(stream, response, ec);
+  }
+  void serve(int status, const std::string& reply) {
+    boost::system::error_code ec;
+    tcp::socket socket(io_);
+    acceptor_.accept(socket, ec);
+    if (ec) return;
+    if (!tls_) return exchange(socket, status, reply);
+    asio::ssl::stream<tcp::socket&> stream(socket, *tls_);
+    stream.handshake(asio::ssl::stream_base::server, ec);
+    if (const char* name =
+            ::SSL_get_servername(stream.native_handle(), TLSEXT_NAMETYPE_host_name)) {
+      server_name_ = name;
+    }
+    if (!ec) exchange(stream, status, reply);
+  }
+
+  asio::io_context io_;
+  tcp::acceptor acceptor_;
+  std::optional<asio::ssl::context> tls_;
+  http::request<http::string_body> request_;
+  std::string server_name_;
+  std::thread thread_;
+};
+
+TEST(Pushgateway, PostsTheExpositionUnderTheJobAndGroupingPath) {
+  SweepMetrics m("9.9.9");
+  m.cache_lookups(CacheResult::hit).Increment(3);
+  OneShotServer gateway(200, "");
+  const auto result =
+      push_to_gateway(m, "http://127.0.0.1:" + std::to_string(gateway.port()) + "/", "emosweep",
+                      {{"sweep", "nightly-1"}, {"instance", "shard_0"}});
+  EXPECT_TRUE(result.ok()) << result.describe();
+  EXPECT_EQ(result.describe(), "HTTP 200");
+  EXPECT_THAT(result.error, IsEmpty());
+
+  const auto& r = gateway.request();
+  EXPECT_EQ(r.method(), http::verb::post);
+  EXPECT_EQ(r.version(), 11);
+  // Grouping pairs in key order, as the map holds them.
+  EXPECT_EQ(r.target(), "/metrics/job/emosweep/instance/shard_0/sweep/nightly-1");
+  EXPECT_EQ(r[http::field::host], "127.0.0.1:" + std::to_string(gateway.port()));
+  EXPECT_EQ(r[http::field::content_type], "text/plain; version=0.0.4");
+  EXPECT_EQ(r[http::field::content_length], std::to_string(r.body().size()));
+  EXPECT_THAT(r.body(), HasSubstr("emosweep_build_info{version=\"9.9.9\"} 1\n"));
+  EXPECT_EQ(testing::parse_exposition(r.body()).value("emosweep_cache_lookups_total",
+                                                      {{"result", "hit"}}),
+            3);
+}
+
+TEST(Pushgateway, ReportsTheGatewaysRefusal) {
+  SweepMetrics m("9.9.9");
+  OneShotServer gateway(400, "pushed metrics are invalid or inconsistent\nsecond line");
+  const auto result =
+      push_to_gateway(m, "http://127.0.0.1:" + std::to_string(gateway.port()), "emosweep");
+  EXPECT_FALSE(result.ok());
+  EXPECT_EQ(result.status, 400);
+  EXPECT_EQ(result.describe(), "HTTP 400: pushed metrics are invalid or inconsistent");
+}
+
+TEST(Pushgateway, BracketsAnIpv6HostInTheHostHeader) {
+  SweepMetrics m("9.9.9");
+  std::unique_ptr<OneShotServer> gateway;
+  try {
+    gateway = std::make_unique<OneShotServer>(200, "", nullptr,
+                                              tcp::endpoint(asio::ip::address_v6::loopback(), 0));
+  } catch (const boost::system::system_error&) {
+    GTEST_SKIP() << "no IPv6 loopback here";
+  }
+  const auto result =
+      push_to_gateway(m, "http://[::1]:" + std::to_string(gateway->port()), "emosweep");
+  EXPECT_TRUE(result.ok()) << result.describe();
+  EXPECT_EQ(gateway->request()[http::field::host], "[::1]:" + std::to_string(gateway->port()));
+}
+
+TEST(Pushgateway, PushesOverHttpsToAVerifiedGateway) {
+  SweepMetrics m("9.9.9");
+  TestPki pki;
+  ScopedCaStore store(pki.ca_file());
+  OneShotServer gateway(200, "", &pki);
+  const auto result =
+      push_to_gateway(m, "https://localhost:" + std::to_string(gateway.port()), "emosweep");
+  EXPECT_TRUE(result.ok()) << result.describe();
+  EXPECT_EQ(gateway.server_name(), "localhost");
+  EXPECT_EQ(gateway.request()[http::field::host], "localhost:" + std::to_string(gateway.port()));
+  EXPECT_EQ(gateway.request().target(), "/metrics/job/emosweep");
+}
+
+TEST(Pushgateway, RefusesAnHttpsGatewayWhoseCertificateDoesNotMatch) {
+  SweepMetrics m("9.9.9");
+  TestPki pki;
+  ScopedCaStore store(pki.ca_file());
+  // The certificate names localhost, not 127.0.0.1.
+  OneShotServer gateway(200, "", &pki);
+  const auto result =
+      push_to_gateway(m, "https://127.0.0.1:" + std::to_string(gateway.port()), "emosweep");
+  EXPECT_FALSE(result.ok());
+  EXPECT_THAT(result.describe(), StartsWith("TLS handshake: "));
+  EXPECT_THAT(result.describe(), HasSubstr("IP address mismatch"));
+  EXPECT_EQ(gateway.request().target(), "");  // nothing was sent
+}
+
+TEST(Pushgateway, RefusesAnHttpsGatewayNoTrustedCaVouchesFor) {
+  SweepMetrics m("9.9.9");
+  TestPki pki;
+  ScopedCaStore store("/nonexistent/ca.pem");  // an empty system store
+  OneShotServer gateway(200, "", &pki);
+  const auto result =
+      push_to_gateway(m, "https://localhost:" + std::to_string(gateway.port()), "emosweep");
+  EXPECT_FALSE(result.ok());
+  EXPECT_THAT(result.describe(), StartsWith("TLS handshake: "));
+  EXPECT_THAT(result.describe(), HasSubstr("certificate"));
+  EXPECT_EQ(gateway.request().target(), "");
 }
 
 }  // namespace

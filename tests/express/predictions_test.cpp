@@ -1,0 +1,177 @@
+// Scoring a predictions file in parallel parts gives exactly the sequential result, also when
+// a guessed part start is wrong, and errors name the same row either way.
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <string>
+
+#include "core/csv.hpp"
+#include "core/error.hpp"
+#include "core/json.hpp"
+#include "express/predictions.hpp"
+
+namespace emosweep::express {
+namespace {
+
+const std::string kDemo = EMOSWEEP_DEMO_DIR;
+
+class PredictionsFile {
+ public:
+  explicit PredictionsFile(const std::string& content) {
+    path_ = (std::filesystem::temp_directory_path() /
+             ("emosweep-predictions-" + std::to_string(::getpid()) + "-" +
+              std::to_string(counter_++) + ".csv"))
+                .string();
+    std::ofstream(path_, std::ios::binary) << content;
+  }
+  ~PredictionsFile() { std::filesystem::remove(path_); }
+  const std::string& path() const { return path_; }
+
+ private:
+  static inline int counter_ = 0;
+  std::string path_;
+};
+
+std::string read_text(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+// The demo predictions repeated with shuffled outputs, so that parts differ from each other.
+std::string many_demo_rows(int copies) {
+  auto reader = csv::Reader::from_string(read_text(kDemo + "/demo-predictions.csv"), "demo");
+  std::vector<std::vector<std::string>> rows;
+  while (reader.next()) {
+    std::vector<std::string> row;
+    for (std::size_t i = 0; i < reader.size(); ++i)
+      row.emplace_back(reader.field(i));
+    rows.push_back(row);
+  }
+  std::mt19937 rng(7);
+  std::string out = "segment,number_of_labels,labels,output\n";
+  for (int c = 0; c < copies; ++c) {
+    for (const auto& r : rows) {
+      const auto& other = rows[rng() % rows.size()];
+      const std::string& output = rng() % 3 == 0 ? other[3] : r[3];
+      csv::append_record(out, {r[0], r[1], r[2], output});
+    }
+  }
+  return out;
+}
+
+std::size_t demo_rows() {
+  auto reader = csv::Reader::from_string(read_text(kDemo + "/demo-predictions.csv"), "demo");
+  std::size_t n = 0;
+  while (reader.next())
+    ++n;
+  return n;
+}
+
+std::string label_json(const PredictionsScore& s) {
+  json::Writer w;
+  write_label_accuracy(w, s.accumulator, s.labels, 1000);
+  return w.str();
+}
+
+void expect_same(const PredictionsScore& a, const PredictionsScore& b) {
+  EXPECT_EQ(a.accumulator.rows, b.accumulator.rows);
+  EXPECT_EQ(a.accumulator.valid_rows, b.accumulator.valid_rows);
+  EXPECT_EQ(a.accumulator.label_correct, b.accumulator.label_correct);
+  EXPECT_EQ(a.accumulator.f1_scaled, b.accumulator.f1_scaled);
+  EXPECT_EQ(a.accumulator.dimensions, b.accumulator.dimensions);
+  EXPECT_EQ(label_json(a), label_json(b));
+  EXPECT_EQ(a.used_formatted, b.used_formatted);
+}
+
+const Lexicon& demo_lexicon() {
+  static const Lexicon lexicon = Lexicon::load(kDemo + "/demo-lexicon.csv");
+  return lexicon;
+}
+
+TEST(ScorePredictions, PartsInParallelGiveExactlyTheSequentialResult) {
+  const PredictionsFile file(many_demo_rows(300));
+  const auto sequential =
+      score_predictions(file.path(), demo_lexicon(), ParseMode::paper, {.threads = 1});
+  EXPECT_EQ(sequential.accumulator.rows, 300u * demo_rows());
+  EXPECT_GT(sequential.accumulator.valid_rows, 0u);
+  EXPECT_LT(sequential.accumulator.label_correct, sequential.accumulator.masks);
+  for (std::size_t threads : {2u, 3u, 7u}) {
+    SCOPED_TRACE(threads);
+    const auto parallel = score_predictions(file.path(), demo_lexicon(), ParseMode::paper,
+                                            {.threads = threads, .min_part_bytes = 1});
+    expect_same(parallel, sequential);
+  }
+}
+
+// Segments whose lines look like records of the right width: a guessed part start inside one
+// is plausible but wrong. The part before it runs past it, and reading goes on from there.
+TEST(ScorePredictions, AWrongPartStartFallsBackToReadingOnExactly) {
+  std::string content = "segment,labels,output\n";
+  for (int i = 0; i < 200; ++i) {
+    std::string segment = "I felt <mask> when\n";
+    for (int k = 0; k < 40; ++k)
+      segment += "p,q,r\n";
+    csv::append_record(content, {segment, "['happy']", i % 2 ? "['happy']" : "['sad']"});
+  }
+  const PredictionsFile file(content);
+  const auto sequential =
+      score_predictions(file.path(), demo_lexicon(), ParseMode::paper, {.threads = 1});
+  EXPECT_EQ(sequential.accumulator.rows, 200u);
+  EXPECT_EQ(sequential.accumulator.label_correct, 100u);
+  const auto parallel = score_predictions(file.path(), demo_lexicon(), ParseMode::paper,
+                                          {.threads = 4, .min_part_bytes = 1});
+  expect_same(parallel, sequential);
+}
+
+std::string error_of(const std::string& path, std::size_t threads) {
+  try {
+    score_predictions(path, demo_lexicon(), ParseMode::paper,
+                      {.threads = threads, .min_part_bytes = 1});
+  } catch (const InputError& e) {
+    return e.what();
+  }
+  return "no error";
+}
+
+TEST(ScorePredictions, ABadRowInALaterPartIsNamedAsInSequentialReading) {
+  std::string content = many_demo_rows(100);
+  csv::append_record(content, {"A\nmulti-line <mask>", "1", "['happy'", "['happy']"});
+  const std::string tail = many_demo_rows(1);
+  content += tail.substr(tail.find('\n') + 1);
+  const PredictionsFile file(content);
+  const std::string sequential = error_of(file.path(), 1);
+  const std::string row = fmt::format("row {} (line ", 100 * demo_rows() + 1);
+  EXPECT_NE(sequential.find(row), std::string::npos) << sequential;
+  EXPECT_NE(sequential.find("column 'labels'"), std::string::npos) << sequential;
+  EXPECT_EQ(error_of(file.path(), 2), sequential);
+  EXPECT_EQ(error_of(file.path(), 5), sequential);
+}
+
+TEST(ScorePredictions, MergingPartsReinternsTheirGoldLabels) {
+  // Two parts that met their labels in different orders.
+  LabelTable left_labels, right_labels;
+  Accumulator left, right;
+  const auto lexicon = Lexicon::from_csv_string(
+      "word,anger,anticipation,disgust,fear,joy,sadness,surprise,trust,positive,negative\n"
+      "happy,0,0,0,0,1,0,0,0,1,0\nsad,0,0,0,0,0,1,0,0,0,1\n");
+  const std::vector<std::string> happy{"happy"}, sad{"sad"};
+  left.add(prepare_gold(happy, lexicon, left_labels), &happy, lexicon);
+  right.add(prepare_gold(sad, lexicon, right_labels), &happy, lexicon);
+  right.add(prepare_gold(happy, lexicon, right_labels), &sad, lexicon);
+  merge_scores(left, left_labels, right, right_labels);
+  ASSERT_EQ(left_labels.size(), 2u);
+  const auto happy_id = *left_labels.find("happy");
+  const auto sad_id = *left_labels.find("sad");
+  EXPECT_EQ(left.labels[happy_id].masks, 2u);
+  EXPECT_EQ(left.labels[happy_id].correct, 1u);
+  EXPECT_EQ(left.labels[sad_id].masks, 1u);
+  EXPECT_EQ(left.labels[sad_id].correct, 0u);
+  EXPECT_EQ(left.rows, 3u);
+  EXPECT_EQ(left.label_correct, 1u);
+}
+
+}  // namespace
+}  // namespace emosweep::express
