@@ -31,7 +31,15 @@ bool is_jsonl(std::string_view path) {
 class RowScorer {
  public:
   RowScorer(PredictionsScore& out, const Lexicon& lexicon, ParseMode mode)
-      : out_(out), lexicon_(lexicon), mode_(mode) {}
+      : out_(&out), lexicon_(lexicon), mode_(mode) {}
+
+  // Scores into another result from now on; the words already decomposed are kept (a thread
+  // scoring several parts of a file looks each word up once), their label ids are not.
+  void rebind(PredictionsScore& out) {
+    out_ = &out;
+    for (auto& e : entries_)
+      e.label = kNoLabel;
+  }
 
   // `gold_words` as parsed from the labels column, `prediction` raw (or already cleaned).
   void row(const std::vector<std::string>& gold_words, std::string_view prediction,
@@ -64,7 +72,7 @@ class RowScorer {
   static constexpr std::uint32_t kNoLabel = static_cast<std::uint32_t>(-1);
 
   void add(bool valid) {
-    auto& acc = out_.accumulator;
+    auto& acc = out_->accumulator;
     acc.add_segment(gold_.size(), valid);
     if (!valid) {
       for (auto g : gold_)
@@ -105,11 +113,11 @@ class RowScorer {
     }
     const std::uint32_t id = ascii_lower ? entry(raw) : entry(text::python_lower(raw));
     GoldMask& e = entries_[id];
-    if (e.label == kNoLabel) e.label = out_.labels.intern(e.word);
+    if (e.label == kNoLabel) e.label = out_->labels.intern(e.word);
     return id;
   }
 
-  PredictionsScore& out_;
+  PredictionsScore* out_;
   const Lexicon& lexicon_;
   ParseMode mode_;
   std::vector<GoldMask> entries_;  // label is kNoLabel until the word is seen as gold
@@ -125,9 +133,7 @@ struct Columns {
 
 // Scores records until the reader stops or the file ends. A bad `labels` literal is an error
 // naming its row.
-void score_records(csv::Reader& reader, const Columns& columns, const Lexicon& lexicon,
-                   ParseMode mode, PredictionsScore& out) {
-  RowScorer scorer(out, lexicon, mode);
+void score_records(csv::Reader& reader, const Columns& columns, RowScorer& scorer) {
   std::vector<std::string> gold_words;
   std::string err;
   while (reader.next()) {
@@ -184,7 +190,8 @@ PredictionsScore score_csv(const std::string& path, const Lexicon& lexicon, Pars
     if (guess && *guess > starts.back()) starts.push_back(*guess);
   }
   if (starts.size() == 1) {
-    score_records(reader, columns, lexicon, mode, out);
+    RowScorer scorer(out, lexicon, mode);
+    score_records(reader, columns, scorer);
     return out;
   }
 
@@ -193,10 +200,11 @@ PredictionsScore score_csv(const std::string& path, const Lexicon& lexicon, Pars
     parts[i].reader.emplace(i == 0 ? std::move(reader) : parts[0].reader->resume_at(starts[i], 0));
     if (i + 1 < parts.size()) parts[i].reader->stop_at(starts[i + 1]);
   }
-  const auto run = [&](std::size_t i) {
+  const auto run = [&](std::size_t i, RowScorer& scorer) {
     Part& part = parts[i];
     try {
-      score_records(*part.reader, columns, lexicon, mode, part.score);
+      scorer.rebind(part.score);
+      score_records(*part.reader, columns, scorer);
       part.reader->release_read();
       part.ends_at_next = i + 1 == parts.size() || part.reader->stopped_exactly_at(starts[i + 1]);
     } catch (...) {
@@ -206,8 +214,9 @@ PredictionsScore score_csv(const std::string& path, const Lexicon& lexicon, Pars
   {
     std::atomic<std::size_t> next{0};
     const auto work = [&] {
+      RowScorer scorer(out, lexicon, mode);  // one per thread: each word decomposed once
       for (std::size_t i = next++; i < parts.size(); i = next++)
-        run(i);
+        run(i, scorer);
     };
     std::vector<std::jthread> helpers;
     for (std::size_t t = 1; t < std::min(workers, parts.size()); ++t)
@@ -240,7 +249,8 @@ PredictionsScore score_csv(const std::string& path, const Lexicon& lexicon, Pars
       ++until;
     csv::Reader rest = parts[0].reader->resume_at(from, out.accumulator.rows);
     if (until < parts.size()) rest.stop_at(starts[until]);
-    score_records(rest, columns, lexicon, mode, out);
+    RowScorer scorer(out, lexicon, mode);
+    score_records(rest, columns, scorer);
     if (until == parts.size()) break;
     exact = rest.stopped_exactly_at(starts[until]);
     at = rest.position();

@@ -2,7 +2,9 @@
 
 #include <pthread.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <unistd.h>
+#include <cerrno>
 
 #include <algorithm>
 #include <cmath>
@@ -64,6 +66,8 @@ namespace {
 namespace asio = boost::asio;
 namespace fs = std::filesystem;
 using namespace detail;
+
+constexpr int kPlannerNice = 5;  // planner threads' nice value above the process's: see run()
 
 std::int64_t unix_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -336,6 +340,15 @@ class Runner {
     for (unsigned i = 0; i < planners; ++i) {
       planner_threads_.emplace_back([this] {
         ::pthread_setname_np(::pthread_self(), "es-planner");
+        // Planners only feed the others (network, cache writer, scorer): when the cores are
+        // all busy they should wait, not the threads that drain their queues. A lower weight
+        // (nice +5) lets a consumer run as soon as it is runnable; without it a cached replay
+        // left the scorer a third of a core and the planners sleeping on a full queue.
+        errno = 0;
+        const int nice = ::getpriority(PRIO_PROCESS, 0);
+        if (errno == 0)
+          ::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()),
+                        std::min(nice + kPlannerNice, 19));
         run_planner();
       });
     }

@@ -574,11 +574,12 @@ TEST(DeployDockerfile, RuntimePackagesAreTheInstalledProvidersOfTheBinarysLibrar
         << p;
     EXPECT_FALSE(p.ends_with("-dev")) << p;
   }
-  // A library no package provides is an error, not a silent omission: shadow yaml-cpp with a
-  // copy outside dpkg's knowledge.
+  // A library no package provides is an error, not a silent omission: shadow prometheus-cpp
+  // with a copy outside dpkg's knowledge.
   const auto ldd = run_command("ldd " + shell_quote(self));
   std::smatch m;
-  ASSERT_TRUE(std::regex_search(ldd.out, m, std::regex(R"((libyaml-cpp\.so\S*) => (\S+))")))
+  ASSERT_TRUE(
+      std::regex_search(ldd.out, m, std::regex(R"((libprometheus-cpp-core\.so\S*) => (\S+))")))
       << ldd.out;
   testing::ScratchDir dir;
   fs::copy_file(m[2].str(), dir.path() + "/" + m[1].str());
