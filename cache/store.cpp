@@ -14,6 +14,7 @@
 #include <rocksdb/options.h>
 #include <rocksdb/slice_transform.h>
 #include <rocksdb/table.h>
+#include <initializer_list>
 
 #include "cache/detail/store_impl.hpp"
 #include "core/error.hpp"
@@ -29,19 +30,23 @@ constexpr std::size_t kBlockCacheBytes = 64u << 20;
 constexpr std::size_t kMultiGetChunk = 1024;  // bounds the scratch arrays of one MultiGet
 constexpr std::size_t kCopyBatch = 1024;      // entries per group commit when merging
 
-// zstd when this RocksDB build has it (best ratio for text), else the fastest available.
-rocksdb::CompressionType best_compression() {
+// The first of `wanted` that this RocksDB build supports.
+rocksdb::CompressionType first_supported(std::initializer_list<rocksdb::CompressionType> wanted) {
   const auto supported = rocksdb::GetSupportedCompressions();
-  for (auto wanted : {rocksdb::kZSTD, rocksdb::kLZ4Compression, rocksdb::kSnappyCompression})
-    if (std::find(supported.begin(), supported.end(), wanted) != supported.end()) return wanted;
+  for (auto w : wanted)
+    if (std::find(supported.begin(), supported.end(), w) != supported.end()) return w;
   return rocksdb::kNoCompression;
 }
 
 rocksdb::Options make_options(bool create_if_missing) {
   rocksdb::Options o;
   o.create_if_missing = create_if_missing;
-  o.compression = best_compression();
-  o.bottommost_compression = o.compression;
+  // Fast LZ4 where data is written while the sweep runs (flushes, upper levels), zstd (best
+  // ratio for text) on the bottommost level where nearly all of a large cache ends up.
+  o.compression =
+      first_supported({rocksdb::kLZ4Compression, rocksdb::kSnappyCompression, rocksdb::kZSTD});
+  o.bottommost_compression =
+      first_supported({rocksdb::kZSTD, rocksdb::kLZ4Compression, rocksdb::kSnappyCompression});
   o.level_compaction_dynamic_level_bytes = true;
   o.keep_log_file_num = 3;  // RocksDB's own info logs, not the WAL
   o.max_log_file_size = 4u << 20;
