@@ -37,22 +37,39 @@ inline std::string to_hex(const Sha256& d) {
 // A fast hash for in-memory tables keyed by short strings (words, labels): eight bytes per
 // multiply instead of a byte loop. Not stable across releases; never persist it.
 inline std::uint64_t table_hash(std::string_view s) noexcept {
-  std::uint64_t h = 0x9E3779B97F4A7C15ull ^ s.size();
-  const char* p = s.data();
-  std::size_t n = s.size();
-  for (; n >= 8; p += 8, n -= 8) {
+  const auto load8 = [](const char* p) {
     std::uint64_t v;
     std::memcpy(&v, p, 8);
-    h = (h ^ v) * 0xFF51AFD7ED558CCDull;
-    h ^= h >> 32;
+    return v;
+  };
+  const auto load4 = [](const char* p) {
+    std::uint32_t v;
+    std::memcpy(&v, p, 4);
+    return static_cast<std::uint64_t>(v);
+  };
+  const char* p = s.data();
+  const std::size_t n = s.size();
+  std::uint64_t h = 0x9E3779B97F4A7C15ull ^ n;
+  // Fixed-size loads only (a memcpy of a variable length would be a library call): whole
+  // words, then the last eight bytes (overlapping), or for short keys two overlapping halves.
+  std::uint64_t tail;
+  if (n >= 8) {
+    for (std::size_t i = 0; i + 8 < n; i += 8) {
+      h = (h ^ load8(p + i)) * 0xFF51AFD7ED558CCDull;
+      h ^= h >> 32;
+    }
+    tail = load8(p + n - 8);
+  } else if (n >= 4) {
+    tail = load4(p) << 32 | load4(p + n - 4);
+  } else if (n > 0) {
+    tail = static_cast<std::uint64_t>(static_cast<unsigned char>(p[0])) << 16 |
+           static_cast<std::uint64_t>(static_cast<unsigned char>(p[n / 2])) << 8 |
+           static_cast<unsigned char>(p[n - 1]);
+  } else {
+    tail = 0;
   }
-  if (n != 0) {
-    std::uint64_t v = 0;
-    std::memcpy(&v, p, n);
-    h = (h ^ v) * 0xC4CEB9FE1A85EC53ull;
-    h ^= h >> 29;
-  }
-  return h;
+  h = (h ^ tail) * 0xC4CEB9FE1A85EC53ull;
+  return h ^ (h >> 29);
 }
 
 // FNV-1a 64 followed by a murmur-style finaliser: stable across platforms and releases.
