@@ -70,7 +70,7 @@ struct Reader::Source {
   // Drops mapped pages between `released` and `offset` (the reader will not read them again;
   // readers resumed elsewhere in the input keep their own `released`).
   void release_before(std::size_t& released, std::size_t offset, std::size_t step = 64u << 20) {
-    if (!mapped || offset < released + step || offset <= released) return;
+    if (!mapped || offset < released + step) return;
     const std::size_t page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
     const std::size_t end = offset / page * page;
     if (end <= released) return;

@@ -72,6 +72,16 @@ inline std::uint64_t table_hash(std::string_view s) noexcept {
   return h ^ (h >> 29);
 }
 
+// Transparent functors for tables keyed by std::string and looked up by string_view.
+struct TableHash {
+  using is_transparent = void;
+  std::size_t operator()(std::string_view s) const noexcept { return table_hash(s); }
+};
+struct TableEqual {
+  using is_transparent = void;
+  bool operator()(std::string_view a, std::string_view b) const noexcept { return a == b; }
+};
+
 // FNV-1a 64 followed by a murmur-style finaliser: stable across platforms and releases.
 std::uint64_t stable64(std::string_view bytes, std::uint64_t seed = 0);
 

@@ -190,6 +190,14 @@ std::string_view python_strip(std::string_view s) {
   return s.substr(begin, end - begin);
 }
 
+bool is_lower_ascii(std::string_view s) {
+  for (char c : s) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u >= 0x80 || (u >= 'A' && u <= 'Z')) return false;
+  }
+  return true;
+}
+
 std::string python_lower(std::string_view s) {
   std::string out;
   out.reserve(s.size());

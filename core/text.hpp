@@ -29,6 +29,8 @@ std::string_view python_strip(std::string_view s);
 
 // Python's str.lower(): ASCII fast path, full Unicode simple lower-casing otherwise.
 std::string python_lower(std::string_view s);
+// True when python_lower(s) == s is certain without decoding: ASCII with no upper-case letter.
+bool is_lower_ascii(std::string_view s);
 
 // ASCII-only case-insensitive equality.
 bool iequals_ascii(std::string_view a, std::string_view b);

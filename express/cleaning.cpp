@@ -67,17 +67,8 @@ bool clean_lenient(std::string_view raw, std::vector<std::string>& words) {
 }
 
 void lower_all(std::vector<std::string>& words) {
-  for (auto& w : words) {
-    bool ascii_lower = true;
-    for (char c : w) {
-      const auto u = static_cast<unsigned char>(c);
-      if (u >= 0x80 || (u >= 'A' && u <= 'Z')) {
-        ascii_lower = false;
-        break;
-      }
-    }
-    if (!ascii_lower) w = text::python_lower(w);
-  }
+  for (auto& w : words)
+    if (!text::is_lower_ascii(w)) w = text::python_lower(w);
 }
 
 }  // namespace

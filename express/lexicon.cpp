@@ -11,7 +11,6 @@
 
 #include "core/csv.hpp"
 #include "core/error.hpp"
-#include "core/hash.hpp"
 #include "core/lines.hpp"
 #include "core/text.hpp"
 
@@ -72,10 +71,6 @@ void load_csv(csv::Reader& reader, Add&& add) {
 }
 
 }  // namespace
-
-std::size_t Lexicon::Hash::operator()(std::string_view s) const noexcept {
-  return hash::table_hash(s);
-}
 
 bool Lexicon::insert(std::string_view word, EmotionVector v) {
   return words_.try_emplace(std::string(word), v).second;

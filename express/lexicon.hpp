@@ -10,6 +10,8 @@
 
 #include <boost/unordered/unordered_flat_map.hpp>
 
+#include "core/hash.hpp"
+
 namespace emosweep::express {
 
 // Bit d is set when dimension kDimensions[d] is present.
@@ -41,18 +43,10 @@ class Lexicon {
   std::size_t size() const { return words_.size(); }
 
  private:
-  struct Hash {
-    using is_transparent = void;
-    std::size_t operator()(std::string_view s) const noexcept;
-  };
-  struct Equal {
-    using is_transparent = void;
-    bool operator()(std::string_view a, std::string_view b) const noexcept { return a == b; }
-  };
   // Returns false when the word was already present (the first row wins).
   bool insert(std::string_view word, EmotionVector v);
 
-  boost::unordered_flat_map<std::string, EmotionVector, Hash, Equal> words_;
+  boost::unordered_flat_map<std::string, EmotionVector, hash::TableHash, hash::TableEqual> words_;
 };
 
 }  // namespace emosweep::express

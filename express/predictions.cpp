@@ -61,14 +61,6 @@ class RowScorer {
   }
 
  private:
-  struct Hash {
-    using is_transparent = void;
-    std::size_t operator()(std::string_view s) const noexcept { return hash::table_hash(s); }
-  };
-  struct Equal {
-    using is_transparent = void;
-    bool operator()(std::string_view a, std::string_view b) const noexcept { return a == b; }
-  };
   static constexpr std::uint32_t kNoLabel = static_cast<std::uint32_t>(-1);
 
   void add(bool valid) {
@@ -103,15 +95,8 @@ class RowScorer {
   }
   // A gold label's entry, lower-cased as Python does and interned in the label table.
   std::uint32_t gold_entry(std::string_view raw) {
-    bool ascii_lower = true;
-    for (char c : raw) {
-      const auto u = static_cast<unsigned char>(c);
-      if (u >= 0x80 || (u >= 'A' && u <= 'Z')) {
-        ascii_lower = false;
-        break;
-      }
-    }
-    const std::uint32_t id = ascii_lower ? entry(raw) : entry(text::python_lower(raw));
+    const std::uint32_t id =
+        text::is_lower_ascii(raw) ? entry(raw) : entry(text::python_lower(raw));
     GoldMask& e = entries_[id];
     if (e.label == kNoLabel) e.label = out_->labels.intern(e.word);
     return id;
@@ -121,7 +106,7 @@ class RowScorer {
   const Lexicon& lexicon_;
   ParseMode mode_;
   std::vector<GoldMask> entries_;  // label is kNoLabel until the word is seen as gold
-  boost::unordered_flat_map<std::string, std::uint32_t, Hash, Equal> ids_;
+  boost::unordered_flat_map<std::string, std::uint32_t, hash::TableHash, hash::TableEqual> ids_;
   std::vector<std::uint32_t> gold_;
   std::vector<std::string> words_;
 };

@@ -37,15 +37,7 @@ class LabelTable {
   std::size_t size() const { return names_.size(); }
 
  private:
-  struct Hash {
-    using is_transparent = void;
-    std::size_t operator()(std::string_view s) const noexcept { return hash::table_hash(s); }
-  };
-  struct Equal {
-    using is_transparent = void;
-    bool operator()(std::string_view a, std::string_view b) const noexcept { return a == b; }
-  };
-  boost::unordered_flat_map<std::string, std::uint32_t, Hash, Equal> ids_;
+  boost::unordered_flat_map<std::string, std::uint32_t, hash::TableHash, hash::TableEqual> ids_;
   std::vector<std::string> names_;
 };
 
