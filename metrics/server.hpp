@@ -68,31 +68,19 @@ struct PushgatewayUrl {
 // Throws InputError naming the problem (never echoing credentials).
 PushgatewayUrl parse_pushgateway_url(std::string_view url);
 
-struct PushResult {
-  // The gateway's HTTP status; 0 when no HTTP answer arrived (see `error`).
-  int status = 0;
-  // Why there was no answer: "timed out", or the failed step and its system or TLS message
-  // ("connect: Connection refused"). For a non-2xx status, the start of the gateway's reply.
-  std::string error;
-  bool ok() const { return status >= 200 && status < 300; }
-  // "HTTP 200", "HTTP 400: <reply>", "timed out", "connect: Connection refused".
-  std::string describe() const;
+// A push to a Pushgateway, ready to send (orchestrator/push.hpp sends it with the providers'
+// HTTP client): POST `url` = the gateway + /metrics/job/<job>/<key>/<value>... (replacing the
+// families pushed before for that grouping key) with the text exposition format 0.0.4.
+struct PushRequest {
+  std::string url;
+  std::string body;
+  static constexpr std::string_view content_type = "text/plain; version=0.0.4";
 };
-
-// Pushes the current state of `collectable` (text format 0.0.4) to the gateway at `url` under
-// /metrics/job/<job>/<key>/<value>... (POST: replaces the families pushed before for that
-// grouping key), over HTTP/1.1, or HTTPS verifying the gateway's certificate against the system
-// CA store. Resolving, connecting, the TLS handshake, sending and reading the reply together
-// take at most `timeout`; the result is then "timed out", and nothing is left running but a
-// name lookup glibc cannot cancel. `job` and grouping values must match [A-Za-z0-9._-]+ and
-// grouping keys be label names other than "job"; otherwise InputError. Never throws for
-// network failures: they are in the result.
-PushResult push_to_gateway(std::shared_ptr<prometheus::Collectable> collectable,
-                           std::string_view url, std::string_view job,
-                           const std::map<std::string, std::string>& grouping = {},
-                           std::chrono::milliseconds timeout = std::chrono::seconds(10));
-PushResult push_to_gateway(const SweepMetrics& metrics, std::string_view url, std::string_view job,
-                           const std::map<std::string, std::string>& grouping = {},
-                           std::chrono::milliseconds timeout = std::chrono::seconds(10));
+// Validates and serializes: `gateway` as parse_pushgateway_url accepts, `job` and grouping
+// values matching [A-Za-z0-9._-]+, grouping keys label names other than "job"; otherwise
+// InputError.
+PushRequest push_request(const prometheus::Collectable& collectable, std::string_view gateway,
+                         std::string_view job,
+                         const std::map<std::string, std::string>& grouping = {});
 
 }  // namespace emosweep::metrics

@@ -28,6 +28,7 @@
 #include "metrics/metrics.hpp"
 #include "metrics/server.hpp"
 #include "orchestrator/endpoint_worker.hpp"
+#include "orchestrator/push.hpp"
 #include "orchestrator/runtime.hpp"
 #include "orchestrator/scoring_stage.hpp"
 #include "providers/http_client.hpp"
@@ -688,8 +689,8 @@ class Runner {
       fmt::print(stderr, "emosweep: budget_usd {} reached\n", config_.budget_usd);
 
     if (!options_.pushgateway.empty()) {
-      const auto r = metrics::push_to_gateway(*metrics_, options_.pushgateway, "emosweep",
-                                              {{"sweep", config_.name}});
+      const auto r =
+          push_to_gateway(*metrics_, options_.pushgateway, "emosweep", {{"sweep", config_.name}});
       if (!r.ok()) spdlog::warn("push to {} failed: {}", options_.pushgateway, r.describe());
     }
     if (metrics_server_->enabled() && options_.metrics_linger.count() > 0 && !interrupted) {

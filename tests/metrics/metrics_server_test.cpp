@@ -29,11 +29,15 @@
 #include "core/error.hpp"
 #include "metrics/metrics.hpp"
 #include "metrics/server.hpp"
+#include "orchestrator/push.hpp"
 #include "tests/metrics/exposition.hpp"
 #include "tests/metrics/prometheus_server.hpp"
 
 namespace emosweep::metrics {
 namespace {
+
+using orchestrator::push_to_gateway;
+using orchestrator::PushResult;
 
 using ::testing::AnyOf;
 using ::testing::HasSubstr;
@@ -197,7 +201,8 @@ TEST(Pushgateway, ReportsAnUnreachableGateway) {
   EXPECT_FALSE(result.ok());
   EXPECT_EQ(result.status, 0);
   EXPECT_THAT(result.error, Not(IsEmpty()));
-  EXPECT_THAT(result.describe(), StartsWith("connect: "));
+  EXPECT_THAT(result.describe(), StartsWith("connecting to 127.0.0.1:"));
+  EXPECT_THAT(result.describe(), HasSubstr("refused"));
 }
 
 TEST(Pushgateway, ReportsAnUnknownHost) {
@@ -206,7 +211,7 @@ TEST(Pushgateway, ReportsAnUnknownHost) {
                                       std::chrono::seconds(3));
   EXPECT_FALSE(result.ok());
   EXPECT_EQ(result.status, 0);
-  EXPECT_THAT(result.describe(), AnyOf(StartsWith("resolve no-such-host.invalid: "),
+  EXPECT_THAT(result.describe(), AnyOf(StartsWith("resolving no-such-host.invalid:9091: "),
                                        "timed out"));  // a DNS server that does not answer
 }
 
@@ -228,8 +233,8 @@ TEST(Pushgateway, DescribesResults) {
   EXPECT_EQ(push_result(400, "pushed metrics are invalid").describe(),
             "HTTP 400: pushed metrics are invalid");
   EXPECT_EQ(push_result(0, "timed out").describe(), "timed out");
-  EXPECT_EQ(push_result(0, "connect: Connection refused").describe(),
-            "connect: Connection refused");
+  EXPECT_EQ(push_result(0, "connecting to 127.0.0.1:9: Connection refused").describe(),
+            "connecting to 127.0.0.1:9: Connection refused");
   EXPECT_EQ(PushResult().describe(), "no answer");
 }
 
@@ -449,21 +454,6 @@ TEST(Pushgateway, ReportsTheGatewaysRefusal) {
   EXPECT_EQ(result.describe(), "HTTP 400: pushed metrics are invalid or inconsistent");
 }
 
-TEST(Pushgateway, BracketsAnIpv6HostInTheHostHeader) {
-  SweepMetrics m("9.9.9");
-  std::unique_ptr<OneShotServer> gateway;
-  try {
-    gateway = std::make_unique<OneShotServer>(200, "", nullptr,
-                                              tcp::endpoint(asio::ip::address_v6::loopback(), 0));
-  } catch (const boost::system::system_error&) {
-    GTEST_SKIP() << "no IPv6 loopback here";
-  }
-  const auto result =
-      push_to_gateway(m, "http://[::1]:" + std::to_string(gateway->port()), "emosweep");
-  EXPECT_TRUE(result.ok()) << result.describe();
-  EXPECT_EQ(gateway->request()[http::field::host], "[::1]:" + std::to_string(gateway->port()));
-}
-
 TEST(Pushgateway, PushesOverHttpsToAVerifiedGateway) {
   SweepMetrics m("9.9.9");
   TestPki pki;
@@ -486,7 +476,7 @@ TEST(Pushgateway, RefusesAnHttpsGatewayWhoseCertificateDoesNotMatch) {
   const auto result =
       push_to_gateway(m, "https://127.0.0.1:" + std::to_string(gateway.port()), "emosweep");
   EXPECT_FALSE(result.ok());
-  EXPECT_THAT(result.describe(), StartsWith("TLS handshake: "));
+  EXPECT_THAT(result.describe(), StartsWith("TLS handshake with "));
   EXPECT_THAT(result.describe(), HasSubstr("IP address mismatch"));
   EXPECT_EQ(gateway.request().target(), "");  // nothing was sent
 }
@@ -499,7 +489,7 @@ TEST(Pushgateway, RefusesAnHttpsGatewayNoTrustedCaVouchesFor) {
   const auto result =
       push_to_gateway(m, "https://localhost:" + std::to_string(gateway.port()), "emosweep");
   EXPECT_FALSE(result.ok());
-  EXPECT_THAT(result.describe(), StartsWith("TLS handshake: "));
+  EXPECT_THAT(result.describe(), StartsWith("TLS handshake with "));
   EXPECT_THAT(result.describe(), HasSubstr("certificate"));
   EXPECT_EQ(gateway.request().target(), "");
 }

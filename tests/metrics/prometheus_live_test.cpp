@@ -9,12 +9,16 @@
 
 #include "metrics/metrics.hpp"
 #include "metrics/server.hpp"
+#include "orchestrator/push.hpp"
 #include "tests/metrics/exposition.hpp"
 #include "tests/metrics/prometheus_server.hpp"
 #include "tests/metrics/promql_sources.hpp"
 
 namespace emosweep::metrics {
 namespace {
+
+using orchestrator::push_to_gateway;
+using orchestrator::PushResult;
 
 using namespace std::chrono_literals;
 using ::testing::HasSubstr;
