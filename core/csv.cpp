@@ -13,6 +13,7 @@
 #include <fmt/format.h>
 
 #include "core/error.hpp"
+#include "core/text.hpp"
 
 namespace emosweep::csv {
 
@@ -394,9 +395,8 @@ bool Reader::read_record(bool header) {
         }
       } else {
         // Unquoted field: up to the next separator or end of line.
-        std::size_t q = p;
-        while (q < n && view_[q] != ',' && view_[q] != '\n' && view_[q] != '\r')
-          ++q;
+        const std::size_t q = static_cast<std::size_t>(
+            text::find_byte_of(view_.data() + p, view_.data() + n, ',', '\n', '\r') - view_.data());
         if (q >= n && !eof_) {
           need_more = true;
           break;

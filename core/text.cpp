@@ -1,6 +1,8 @@
 #include "core/text.hpp"
 
 #include <clocale>
+#include <cstdint>
+#include <cstring>
 #include <cwctype>
 
 #include <locale.h>
@@ -191,6 +193,15 @@ std::string_view python_strip(std::string_view s) {
 }
 
 bool is_lower_ascii(std::string_view s) {
+  // Eight bytes at a time: no byte >= 0x80, and for 7-bit bytes b, b + 0x3F sets the high bit
+  // iff b >= 'A' while b + 0x25 sets it iff b > 'Z' (no carry crosses a byte).
+  constexpr std::uint64_t kOnes = 0x0101010101010101ull, kHigh = 0x8080808080808080ull;
+  while (s.size() >= 8) {
+    std::uint64_t w;
+    std::memcpy(&w, s.data(), 8);
+    if ((w & kHigh) || ((w + kOnes * 0x3F) & ~(w + kOnes * 0x25) & kHigh)) return false;
+    s.remove_prefix(8);
+  }
   for (char c : s) {
     const auto u = static_cast<unsigned char>(c);
     if (u >= 0x80 || (u >= 'A' && u <= 'Z')) return false;

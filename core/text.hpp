@@ -1,12 +1,37 @@
 // Text helpers with Python's semantics where the EXPRESS protocol depends on them.
 #pragma once
 
+#include <bit>
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <string_view>
 #include <vector>
 
 namespace emosweep::text {
+
+// The first byte in [p, end) equal to one of `stops`, or `end`: memchr for several bytes,
+// eight at a time. A byte equal to x shows as the high bit of (v - ones) & ~v & high with
+// v = w ^ x*ones; bytes above a true match may show falsely, the lowest shown never does.
+template <typename... Stops>
+inline const char* find_byte_of(const char* p, const char* end, Stops... stops) {
+  constexpr std::uint64_t kOnes = 0x0101010101010101ull, kHigh = 0x8080808080808080ull;
+  if constexpr (std::endian::native == std::endian::little) {
+    while (end - p >= 8) {
+      std::uint64_t w;
+      std::memcpy(&w, p, 8);
+      const auto flags = [w](char stop) {
+        const std::uint64_t v = w ^ (kOnes * static_cast<unsigned char>(stop));
+        return (v - kOnes) & ~v & kHigh;
+      };
+      if (const std::uint64_t hits = (flags(stops) | ...)) return p + std::countr_zero(hits) / 8;
+      p += 8;
+    }
+  }
+  while (p < end && ((*p != stops) && ...))
+    ++p;
+  return p;
+}
 
 // True when `s` is well-formed UTF-8 (no overlongs, no surrogates, <= U+10FFFF).
 bool is_valid_utf8(std::string_view s);

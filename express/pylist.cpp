@@ -290,9 +290,56 @@ class ListParser {
   std::string error_;
 };
 
+// The shape nearly every labels column and model output has: `['word', "word", ...]` with
+// plain items (no escapes, prefixes, newlines or adjacent literals) and spaces around the
+// punctuation. Returns false, without judging the text, at anything else: the full parser then
+// decides. Same items as the full parser for every text it accepts (the pylist fuzz target checks).
+bool parse_plain_list(std::string_view s, std::vector<std::string>& items) {
+  const char* p = s.data();
+  const char* const end = p + s.size();
+  const auto skip_spaces = [&] {
+    while (p < end && *p == ' ')
+      ++p;
+  };
+  skip_spaces();
+  if (p == end || *p != '[') return false;
+  ++p;
+  std::size_t count = 0;
+  for (;;) {
+    skip_spaces();
+    if (p == end) return false;
+    if (*p == ']') break;
+    const char quote = *p;
+    if (quote != '\'' && quote != '"') return false;
+    const char* const first = ++p;
+    p = text::find_byte_of(p, end, quote, '\\', '\n', '\r', '\0');
+    if (p == end || *p != quote) return false;  // an escape, a newline or a null byte
+    const char* const last = p++;
+    if (p < end && (*p == '\'' || *p == '"')) return false;  // '' + ' (a triple quote) or 'a''b'
+    if (count == items.size()) items.emplace_back();
+    items[count++].assign(first, static_cast<std::size_t>(last - first));
+    skip_spaces();
+    if (p == end) return false;
+    if (*p == ']') break;
+    if (*p != ',') return false;
+    ++p;
+  }
+  ++p;  // past ']'
+  while (p < end && (*p == ' ' || *p == '\n'))
+    ++p;
+  if (p != end) return false;
+  items.resize(count);
+  return true;
+}
+
 }  // namespace
 
 bool parse_python_list(std::string_view text, std::vector<std::string>& items, std::string* error) {
+  return parse_plain_list(text, items) || detail::parse_python_list_full(text, items, error);
+}
+
+bool detail::parse_python_list_full(std::string_view text, std::vector<std::string>& items,
+                                    std::string* error) {
   ListParser parser(text, items);
   const bool ok = parser.parse();
   if (!ok) {

@@ -17,4 +17,11 @@ namespace emosweep::express {
 bool parse_python_list(std::string_view text, std::vector<std::string>& items,
                        std::string* error = nullptr);
 
+namespace detail {
+// The general parser alone, without the fast path for plain `['word', 'word']` lists (which
+// must agree with it: the fuzz target compares the two).
+bool parse_python_list_full(std::string_view text, std::vector<std::string>& items,
+                            std::string* error = nullptr);
+}  // namespace detail
+
 }  // namespace emosweep::express

@@ -1,3 +1,5 @@
+#include <random>
+
 #include <gtest/gtest.h>
 
 #include "core/text.hpp"
@@ -41,6 +43,51 @@ TEST(PythonLower, AsciiAndUnicode) {
   EXPECT_EQ(python_lower("\xD0\x93\xD0\x9D\xD0\x95\xD0\x92"),
             "\xD0\xB3\xD0\xBD\xD0\xB5\xD0\xB2");     // ГНЕВ
   EXPECT_EQ(python_lower("\xC4\xB0"), "i\xCC\x87");  // İ
+}
+
+// is_lower_ascii reads eight bytes at a time: check every position of an upper-case or
+// non-ASCII byte in long and short words, and the neighbours of 'A'..'Z'.
+TEST(IsLowerAscii, EveryPositionAndBoundary) {
+  EXPECT_TRUE(is_lower_ascii(""));
+  EXPECT_TRUE(is_lower_ascii("@[`{ ~0129az_-.'"));  // around 'A'..'Z' and 'a'..'z'
+  const std::string lower = "abcdefghijklmnopqrstuvwxyz0123";
+  for (std::size_t n = 0; n <= lower.size(); ++n) {
+    const std::string word = lower.substr(0, n);
+    EXPECT_TRUE(is_lower_ascii(word)) << word;
+    for (std::size_t i = 0; i < n; ++i) {
+      for (const char bad : {'A', 'M', 'Z', '\x80', '\xC3', '\xFF'}) {
+        std::string w = word;
+        w[i] = bad;
+        EXPECT_FALSE(is_lower_ascii(w)) << w << " at " << i;
+      }
+    }
+  }
+}
+
+// find_byte_of works on eight bytes at a time; compare with a byte loop on random text
+// drawn from a small alphabet (so that stops, zero bytes and their neighbours 0x01 and 0x80
+// are frequent) at every length and offset.
+TEST(FindByteOf, AgreesWithAByteLoop) {
+  std::mt19937 rng(7);
+  const std::string alphabet("ab,\n\r\0\x01\x80\xFF\x2B\x2D'\"\\", 15);
+  for (int round = 0; round < 2000; ++round) {
+    std::string s(rng() % 40, ' ');
+    for (auto& c : s)
+      c = alphabet[rng() % alphabet.size()];
+    const char* b = s.data();
+    const char* e = b + s.size();
+    const auto naive = [&](std::string_view stops) {
+      const char* p = b;
+      while (p < e && stops.find(*p) == std::string_view::npos)
+        ++p;
+      return p;
+    };
+    EXPECT_EQ(find_byte_of(b, e, ',', '\n', '\r'), naive(",\n\r"));
+    EXPECT_EQ(find_byte_of(b, e, '\'', '\\', '\n', '\r', '\0'),
+              naive(std::string_view("'\\\n\r\0", 5)));
+    EXPECT_EQ(find_byte_of(b, e, '\x01'), naive("\x01"));
+    EXPECT_EQ(find_byte_of(b, e, '\x80', '\xFF'), naive("\x80\xFF"));
+  }
 }
 
 TEST(Split, KeepsEmptyPieces) {

@@ -3,6 +3,9 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "core/error.hpp"
 #include "express/lexicon.hpp"
@@ -68,6 +71,54 @@ TEST(Lexicon, NonBinaryValueNamesTheLine) {
   } catch (const InputError& e) {
     EXPECT_STREQ(e.what(), "nrc.txt: line 2: unknown emotion 'joyful'");
   }
+}
+
+// Lexicon::load reads plain files (the authors' shape) without the CSV reader; every other
+// file goes through the reader. Both must give the same table and the same errors.
+TEST(Lexicon, LoadedFileAgreesWithTheCsvReader) {
+  const auto dir =
+      std::filesystem::temp_directory_path() /
+      ("emosweep-lexicon-" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()));
+  std::filesystem::create_directories(dir);
+  const std::vector<std::string> bodies = {
+      // the authors' spelling, a duplicate (first row wins), blank lines, no final newline
+      "happy,0.0,0.0,0.0,0.0,1.0,0.0,0.0,1.0,1.0,0.0\n\nhappy,1.0,1.0,1.0,1.0,1.0,1.0,1.0,1.0,1.0,"
+      "1.0\nsad,0.0,0.0,0.0,0.0,0.0,1.0,0.0,0.0,0.0,1.0",
+      // other spellings on some rows
+      "a,1,0,0,0,0,0,0,0,0,1\nb, 1.00 "
+      ",0,0,0,0,0,0,0,0,0\nc,0.0,1.0,0.0,0.0,0.0,0.0,0.0,0.0,0.0,0.0\n",
+      // quotes and carriage returns: the reader's business
+      "\"x,y\",1,0,0,0,0,0,0,0,0,0\r\nz,0,1,0,0,0,0,0,0,0,0\r\n",
+      // empty word, spaces kept in words
+      ",1,1,1,1,1,1,1,1,1,1\n two words ,0,0,1,0,0,0,0,0,0,0\n"};
+  for (std::size_t i = 0; i < bodies.size(); ++i) {
+    const auto path = (dir / ("lex" + std::to_string(i) + ".csv")).string();
+    std::ofstream(path, std::ios::binary) << kHeader << bodies[i];
+    const auto loaded = Lexicon::load(path);
+    const auto read = Lexicon::from_csv_string(kHeader + bodies[i]);
+    EXPECT_EQ(loaded.size(), read.size()) << i;
+    for (const std::string word : {"happy", "sad", "a", "b", "c", "x,y", "z", "", " two words "})
+      EXPECT_EQ(loaded.lookup(word), read.lookup(word)) << i << " " << word;
+  }
+  EXPECT_EQ(Lexicon::load((dir / "lex0.csv").string()).lookup("happy"),
+            (1u << 4) | (1u << 7) | (1u << 8));
+  // Errors name the same line either way: a bad value after plain rows, a short row.
+  const std::vector<std::pair<std::string, std::string>> bad = {
+      {"a,0.0,0.0,0.0,0.0,0.0,0.0,0.0,0.0,0.0,0.0\nb,0.0,0.0,0.5,0.0,0.0,0.0,0.0,0.0,0.0,0.0\n",
+       ": line 3: column 'disgust' is '0.5', expected 0 or 1"},
+      {"a,0.0,0.0,0.0,0.0,0.0,0.0,0.0,0.0,0.0,0.0\n\nb,0,1\n",
+       ": row 2 (line 4): expected 11 fields, found 3"}};
+  for (const auto& [body, message] : bad) {
+    const auto path = (dir / "bad.csv").string();
+    std::ofstream(path, std::ios::binary) << kHeader << body;
+    try {
+      Lexicon::load(path);
+      ADD_FAILURE() << body;
+    } catch (const InputError& e) {
+      EXPECT_EQ(std::string(e.what()), path + message);
+    }
+  }
+  std::filesystem::remove_all(dir);
 }
 
 TEST(Lexicon, NrcFirstLineForAPairWins) {

@@ -76,6 +76,60 @@ TEST(PythonList, Failures) {
   EXPECT_TRUE(fails("sad"));
 }
 
+// parse_python_list takes a fast path for plain lists; it must agree with the general parser
+// wherever either accepts, including next to the shapes the fast path hands over.
+TEST(PythonList, PlainListPathAgreesWithGeneralParser) {
+  const std::vector<std::string_view> inputs = {"['a', 'b']",
+                                                "[\"a\",\"b\"]",
+                                                "['a', ]",
+                                                "[ 'a' ]",
+                                                "['']",
+                                                "['', 'b']",
+                                                "[]",
+                                                "[ ]",
+                                                "['''a''']",
+                                                "['a''b']",
+                                                "['a'\"b\"]",
+                                                "[\"it's\"]",
+                                                "['a']  ",
+                                                "['a']\n",
+                                                "['a'] x",
+                                                "['a'\t]",
+                                                "['a',\n'b']",
+                                                "['a' , 'b']",
+                                                "['\xC3\xA9']",
+                                                "['a',, 'b']",
+                                                "[,]",
+                                                "['a' 'b']",
+                                                "['a\\'b']",
+                                                "['a",
+                                                "['a',",
+                                                "['a' ",
+                                                "[r'a']",
+                                                "  ['a']",
+                                                "\t['a']",
+                                                "['a']]",
+                                                "['a'] \n \n",
+                                                "['a' # c\n]",
+                                                "[''', 'b']",
+                                                "['a']\r\n",
+                                                "[' x ', \"y z\"]"};
+  for (const auto text : inputs) {
+    std::vector<std::string> fast{"stale"}, full;
+    const bool fast_ok = parse_python_list(text, fast);
+    const bool full_ok = detail::parse_python_list_full(text, full);
+    EXPECT_EQ(fast_ok, full_ok) << text;
+    if (fast_ok && full_ok) {
+      EXPECT_EQ(fast, full) << text;
+    }
+  }
+  EXPECT_EQ(ok("['a', ]"), V{"a"});
+  EXPECT_EQ(ok("['', 'b']"), (V{"", "b"}));
+  EXPECT_EQ(ok("['a''b']"), V{"ab"});
+  EXPECT_EQ(ok("['''a''']"), V{"a"});
+  EXPECT_TRUE(fails("['a'] x"));
+}
+
 TEST(PythonList, ErrorSaysWhere) {
   std::vector<std::string> items;
   std::string error;

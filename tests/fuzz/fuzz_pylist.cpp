@@ -1,5 +1,6 @@
 // libFuzzer target: the Python list-literal parser and the output cleaning rules must never
-// crash, and whatever parses must re-parse identically when re-serialised.
+// crash, whatever parses must re-parse identically when re-serialised, and the fast path for
+// plain lists must agree with the general parser.
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -13,7 +14,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::string_view text(reinterpret_cast<const char*>(data), size);
   std::vector<std::string> items;
   std::string error;
-  if (emosweep::express::parse_python_list(text, items, &error)) {
+  const bool parsed = emosweep::express::parse_python_list(text, items, &error);
+  // The fast path for plain lists must agree with the general parser on every input.
+  std::vector<std::string> full;
+  if (emosweep::express::detail::parse_python_list_full(text, full) != parsed ||
+      (parsed && full != items))
+    __builtin_trap();
+  if (parsed) {
     // Round trip through a double-quoted literal with every byte escaped as \xNN or \uNNNN
     // would need UTF-8 decoding; use a raw-safe form: octal escapes for every byte.
     std::string literal = "[";
