@@ -79,7 +79,25 @@ struct TableHash {
 };
 struct TableEqual {
   using is_transparent = void;
-  bool operator()(std::string_view a, std::string_view b) const noexcept { return a == b; }
+  bool operator()(std::string_view a, std::string_view b) const noexcept {
+    // Keys are mostly short words: compare them with fixed-size loads (overlapping halves)
+    // instead of a memcmp call.
+    const std::size_t n = a.size();
+    if (n != b.size()) return false;
+    const char *x = a.data(), *y = b.data();
+    const auto same = [x, y]<typename Word>(std::size_t at, Word) {
+      Word u, v;
+      std::memcpy(&u, x + at, sizeof(Word));
+      std::memcpy(&v, y + at, sizeof(Word));
+      return u == v;
+    };
+    if (n > 16) return std::memcmp(x, y, n) == 0;
+    if (n >= 8) return same(0, std::uint64_t{}) && same(n - 8, std::uint64_t{});
+    if (n >= 4) return same(0, std::uint32_t{}) && same(n - 4, std::uint32_t{});
+    for (std::size_t i = 0; i < n; ++i)
+      if (x[i] != y[i]) return false;
+    return true;
+  }
 };
 
 // FNV-1a 64 followed by a murmur-style finaliser: stable across platforms and releases.

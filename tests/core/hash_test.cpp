@@ -1,3 +1,5 @@
+#include <string>
+
 #include <gtest/gtest.h>
 
 #include "core/hash.hpp"
@@ -13,6 +15,27 @@ TEST(Sha256, KnownVectors) {
   b.update("a");
   b.update("bc");
   EXPECT_EQ(b.finish(), sha256("abc"));
+}
+
+// TableEqual compares short keys with overlapping fixed-size loads: a difference at any
+// position of any length must be seen, and equal keys in different buffers must match.
+TEST(TableEqual, EveryLengthAndPosition) {
+  const TableEqual equal;
+  const std::string base = "abcdefghijklmnopqrstuvwxyz0123456789";
+  for (std::size_t n = 0; n <= base.size(); ++n) {
+    const std::string a = base.substr(0, n);
+    const std::string b(a);  // another buffer
+    EXPECT_TRUE(equal(a, b)) << n;
+    if (n < base.size()) {
+      EXPECT_FALSE(equal(a, base.substr(0, n + 1))) << n;
+    }
+    for (std::size_t i = 0; i < n; ++i) {
+      std::string c = a;
+      c[i] = '#';
+      EXPECT_FALSE(equal(a, c)) << n << " at " << i;
+      EXPECT_FALSE(equal(c, a)) << n << " at " << i;
+    }
+  }
 }
 
 TEST(Stable64, StableAndSeeded) {
