@@ -1,5 +1,8 @@
 // `emosweep score PREDICTIONS --lexicon LEXICON [--format json|table] [--parse paper|lenient]`
+#include <filesystem>
+#include <future>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include <fmt/format.h>
@@ -76,9 +79,21 @@ void add_score_command(CLI::App& app, Action& action) {
                   "'labels'; the table shows 10 by default)");
   cmd->callback([opts, &action] {
     action = [opts] {
-      const auto lexicon = express::Lexicon::load(opts->lexicon);
-      const auto result = express::score_predictions(opts->predictions, lexicon,
-                                                     express::parse_mode_from_string(opts->parse));
+      // For a file that is split between threads, the lexicon loads on another thread while
+      // the file is opened and split (for a small file the thread would cost more).
+      std::error_code ec;
+      const auto size = std::filesystem::file_size(opts->predictions, ec);
+      const bool split = !ec && size >= 2 * express::ScoreThreads{}.min_part_bytes;
+      auto loading = std::async(split ? std::launch::async : std::launch::deferred,
+                                [path = opts->lexicon] { return express::Lexicon::load(path); });
+      std::optional<express::Lexicon> lexicon;
+      const auto result = express::score_predictions(
+          opts->predictions,
+          [&]() -> const express::Lexicon& {
+            if (!lexicon) lexicon.emplace(loading.get());
+            return *lexicon;
+          },
+          express::parse_mode_from_string(opts->parse));
       if (opts->format == "table") {
         print_table(result, opts->top_labels);
         return 0;

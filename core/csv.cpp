@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <cstring>
@@ -185,6 +186,20 @@ void Reader::only_columns(const std::vector<std::size_t>& columns) {
   wanted_.assign(header_.size(), false);
   for (auto c : columns)
     if (c < wanted_.size()) wanted_[c] = true;
+}
+
+void Reader::map_ahead(std::size_t from, std::size_t to) const {
+#ifdef MADV_POPULATE_READ
+  if (!source_ || !source_->mapped) return;
+  const auto page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+  from = from / page * page;
+  to = std::min(to, source_->mapped_size);
+  if (from < to)  // best effort: kernels before 5.14 refuse it, the faults then come later
+    ::madvise(const_cast<char*>(source_->mapped) + from, to - from, MADV_POPULATE_READ);
+#else
+  (void)from;
+  (void)to;
+#endif
 }
 
 std::optional<std::string_view> Reader::whole_input() {

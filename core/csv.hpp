@@ -67,6 +67,9 @@ class Reader {
   // Drops the mapped pages already read (done every 64 MB anyway): a reader that ends a part
   // of the input gives its pages back in parallel instead of leaving it all to the unmapping.
   void release_read();
+  // Maps the input's pages in [from, to) now, when it is a mapped file: a thread that has to
+  // wait for something else pays the page faults of its part ahead (no effect otherwise).
+  void map_ahead(std::size_t from, std::size_t to) const;
   // A likely record start at or after `from` (for splitting): the first line start past
   // `from`, under either quote state at `from`, from which a few records parse with the
   // header's field count. Only a guess; stop_at()/stopped_exactly_at() confirm it.

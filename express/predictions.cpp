@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstdint>
 #include <exception>
+#include <latch>
 #include <optional>
 #include <thread>
 
@@ -142,8 +144,8 @@ struct Part {
   bool ends_at_next = false;  // stopped exactly where the next part starts
 };
 
-PredictionsScore score_csv(const std::string& path, const Lexicon& lexicon, ParseMode mode,
-                           const ScoreThreads& threads) {
+PredictionsScore score_csv_parts(const std::string& path, const LexiconSource& lexicon_source,
+                                 ParseMode mode, const ScoreThreads& threads) {
   csv::Reader reader(path);
   Columns columns;
   columns.labels = reader.require_column("labels");
@@ -175,7 +177,7 @@ PredictionsScore score_csv(const std::string& path, const Lexicon& lexicon, Pars
     if (guess && *guess > starts.back()) starts.push_back(*guess);
   }
   if (starts.size() == 1) {
-    RowScorer scorer(out, lexicon, mode);
+    RowScorer scorer(out, lexicon_source(), mode);
     score_records(reader, columns, scorer);
     return out;
   }
@@ -196,17 +198,39 @@ PredictionsScore score_csv(const std::string& path, const Lexicon& lexicon, Pars
       part.error = std::current_exception();
     }
   };
+  const Lexicon* lexicon = nullptr;
   {
     std::atomic<std::size_t> next{0};
-    const auto work = [&] {
-      RowScorer scorer(out, lexicon, mode);  // one per thread: each word decomposed once
+    // Helpers start before the lexicon is there: until it is, they claim parts and map them.
+    std::latch lexicon_ready(1);
+    const auto work = [&](bool helper) {
+      std::vector<std::size_t> claimed;
+      // A couple of parts at most: claimed parts are this thread's alone to score.
+      while (helper && claimed.size() < 2 && !lexicon_ready.try_wait()) {
+        const std::size_t i = next++;
+        if (i >= parts.size()) break;
+        claimed.push_back(i);
+        parts[i].reader->map_ahead(starts[i], i + 1 < parts.size() ? starts[i + 1] : SIZE_MAX);
+      }
+      lexicon_ready.wait();
+      if (!lexicon) return;                   // it failed to load: the calling thread reports it
+      RowScorer scorer(out, *lexicon, mode);  // one per thread: each word decomposed once
+      for (const std::size_t i : claimed)
+        run(i, scorer);
       for (std::size_t i = next++; i < parts.size(); i = next++)
         run(i, scorer);
     };
     std::vector<std::jthread> helpers;
     for (std::size_t t = 1; t < std::min(workers, parts.size()); ++t)
-      helpers.emplace_back(work);
-    work();
+      helpers.emplace_back(work, true);
+    try {
+      lexicon = &lexicon_source();
+    } catch (...) {
+      lexicon_ready.count_down();
+      throw;
+    }
+    lexicon_ready.count_down();
+    work(false);
   }
 
   // The first part starts at a real record, so its errors are exact. A part counts only when
@@ -234,7 +258,7 @@ PredictionsScore score_csv(const std::string& path, const Lexicon& lexicon, Pars
       ++until;
     csv::Reader rest = parts[0].reader->resume_at(from, out.accumulator.rows);
     if (until < parts.size()) rest.stop_at(starts[until]);
-    RowScorer scorer(out, lexicon, mode);
+    RowScorer scorer(out, *lexicon, mode);
     score_records(rest, columns, scorer);
     if (until == parts.size()) break;
     exact = rest.stopped_exactly_at(starts[until]);
@@ -242,6 +266,21 @@ PredictionsScore score_csv(const std::string& path, const Lexicon& lexicon, Pars
     next = until;
   }
   return out;
+}
+
+PredictionsScore score_csv(const std::string& path, const LexiconSource& lexicon_source,
+                           ParseMode mode, const ScoreThreads& threads) {
+  bool requested = false;
+  const LexiconSource once = [&]() -> const Lexicon& {
+    requested = true;
+    return lexicon_source();
+  };
+  try {
+    return score_csv_parts(path, once, mode, threads);
+  } catch (const InputError&) {
+    if (!requested) lexicon_source();  // a bad lexicon is reported before a bad file
+    throw;
+  }
 }
 
 PredictionsScore score_jsonl(const std::string& path, const Lexicon& lexicon, ParseMode mode) {
@@ -315,7 +354,13 @@ PredictionsScore score_jsonl(const std::string& path, const Lexicon& lexicon, Pa
 
 PredictionsScore score_predictions(const std::string& path, const Lexicon& lexicon, ParseMode mode,
                                    const ScoreThreads& threads) {
-  return is_jsonl(path) ? score_jsonl(path, lexicon, mode)
+  return score_predictions(
+      path, [&lexicon]() -> const Lexicon& { return lexicon; }, mode, threads);
+}
+
+PredictionsScore score_predictions(const std::string& path, const LexiconSource& lexicon,
+                                   ParseMode mode, const ScoreThreads& threads) {
+  return is_jsonl(path) ? score_jsonl(path, lexicon(), mode)
                         : score_csv(path, lexicon, mode, threads);
 }
 

@@ -2,6 +2,7 @@
 // `labels` and either the raw `output` (cleaned here) or `output_formatted` (already cleaned).
 #pragma once
 
+#include <functional>
 #include <string>
 
 #include "express/cleaning.hpp"
@@ -27,5 +28,12 @@ struct ScoreThreads {
 // invalid, never errors.
 PredictionsScore score_predictions(const std::string& path, const Lexicon& lexicon, ParseMode mode,
                                    const ScoreThreads& threads = {});
+
+// The same with a lexicon that may still be loading (in another thread): the file is opened,
+// checked and split meanwhile, and idle threads map their parts. `lexicon` is called once, on
+// the calling thread; its errors come first, as if the lexicon had been loaded before.
+using LexiconSource = std::function<const Lexicon&()>;
+PredictionsScore score_predictions(const std::string& path, const LexiconSource& lexicon,
+                                   ParseMode mode, const ScoreThreads& threads = {});
 
 }  // namespace emosweep::express

@@ -3,10 +3,14 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <future>
+#include <optional>
 #include <random>
 #include <string>
+#include <thread>
 
 #include "core/csv.hpp"
 #include "core/error.hpp"
@@ -148,6 +152,63 @@ TEST(ScorePredictions, ABadRowInALaterPartIsNamedAsInSequentialReading) {
   EXPECT_NE(sequential.find("column 'labels'"), std::string::npos) << sequential;
   EXPECT_EQ(error_of(file.path(), 2), sequential);
   EXPECT_EQ(error_of(file.path(), 5), sequential);
+}
+
+// A lexicon still loading on another thread: the same result as a loaded one, the source is
+// asked once, and a bad lexicon is reported before a bad predictions file.
+TEST(ScorePredictions, ALexiconLoadingMeanwhileGivesTheSameResultAndErrorsFirst) {
+  const PredictionsFile file(many_demo_rows(200));
+  const auto loaded = score_predictions(file.path(), demo_lexicon(), ParseMode::paper,
+                                        {.threads = 2, .min_part_bytes = 1});
+  for (std::size_t threads : {1u, 2u, 4u}) {
+    SCOPED_TRACE(threads);
+    auto loading = std::async(std::launch::async, [] {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));  // still loading meanwhile
+      return Lexicon::load(kDemo + "/demo-lexicon.csv");
+    });
+    std::optional<Lexicon> lexicon;
+    int calls = 0;
+    const auto scored =
+        score_predictions(file.path(),
+                          [&]() -> const Lexicon& {
+                            ++calls;
+                            lexicon.emplace(loading.get());
+                            return *lexicon;
+                          },
+                          ParseMode::paper, {.threads = threads, .min_part_bytes = 1});
+    EXPECT_EQ(calls, 1);
+    expect_same(scored, loaded);
+  }
+  std::string bad_rows = many_demo_rows(50);
+  csv::append_record(bad_rows, {"x <mask>", "1", "['happy'", "['happy']"});
+  const PredictionsFile bad_file(bad_rows);
+  const PredictionsFile no_labels("segment,output\nx,['a']\n");
+  for (const auto* path : {&bad_file.path(), &no_labels.path()}) {
+    int calls = 0;
+    const LexiconSource broken = [&]() -> const Lexicon& {
+      ++calls;
+      throw InputError("lex.csv: line 2: broken");
+    };
+    for (std::size_t threads : {1u, 3u}) {
+      calls = 0;
+      try {
+        score_predictions(*path, broken, ParseMode::paper,
+                          {.threads = threads, .min_part_bytes = 1});
+        ADD_FAILURE() << *path;
+      } catch (const InputError& e) {
+        EXPECT_STREQ(e.what(), "lex.csv: line 2: broken");
+      }
+      EXPECT_EQ(calls, 1);
+    }
+  }
+  // With a good lexicon the file's own error comes out.
+  try {
+    score_predictions(
+        no_labels.path(), [&]() -> const Lexicon& { return demo_lexicon(); }, ParseMode::paper);
+    ADD_FAILURE();
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("missing column 'labels'"), std::string::npos) << e.what();
+  }
 }
 
 TEST(ScorePredictions, MergingPartsReinternsTheirGoldLabels) {
