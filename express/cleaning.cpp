@@ -17,11 +17,13 @@ bool has_quote(std::string_view s) {
   return false;
 }
 
-// The paper's rules, on the raw text. Returns false when the output is unusable.
-bool clean_paper(std::string_view raw, std::vector<std::string>& words) {
+// The paper's rules, on the raw text. Returns false when the output is unusable. Words are
+// views into `raw`, or into `storage` for list items that needed unescaping.
+bool clean_paper(std::string_view raw, std::vector<std::string_view>& words,
+                 std::vector<std::string>& storage) {
   words.clear();
   if (raw.size() >= 2 && raw.front() == '[' && raw.back() == ']') {
-    if (has_quote(raw)) return parse_python_list(raw, words);
+    if (has_quote(raw)) return parse_python_list(raw, words, storage);
     // No quotes: Python's raw.strip('[]').split(','), each piece stripped, empties dropped.
     std::size_t b = 0, e = raw.size();
     while (b < e && (raw[b] == '[' || raw[b] == ']'))
@@ -30,7 +32,7 @@ bool clean_paper(std::string_view raw, std::vector<std::string>& words) {
       --e;
     for (std::string_view piece : text::split(raw.substr(b, e - b), ',')) {
       piece = text::python_strip(piece);
-      if (!piece.empty()) words.emplace_back(piece);
+      if (!piece.empty()) words.push_back(piece);
     }
     return true;
   }
@@ -38,7 +40,7 @@ bool clean_paper(std::string_view raw, std::vector<std::string>& words) {
   // startswith/endswith accept it, so handle it the same way: strip -> nothing -> [].
   if (raw == "[") return true;
   if (raw.find('[') == std::string_view::npos && text::python_lower(raw) != kInvalidOutput) {
-    words.emplace_back(text::python_strip(raw));
+    words.push_back(text::python_strip(raw));
     return true;
   }
   return false;
@@ -46,9 +48,10 @@ bool clean_paper(std::string_view raw, std::vector<std::string>& words) {
 
 // Chain-of-thought outputs: the list that ends last in the text and parses under the paper
 // rules. Candidates are bounded so that adversarial inputs stay linear-ish.
-bool clean_lenient(std::string_view raw, std::vector<std::string>& words) {
+bool clean_lenient(std::string_view raw, std::vector<std::string_view>& words,
+                   std::vector<std::string>& storage) {
   const std::string_view stripped = text::python_strip(raw);
-  if (clean_paper(stripped, words)) return true;
+  if (clean_paper(stripped, words, storage)) return true;
   constexpr int kMaxClosers = 64;
   constexpr int kMaxOpeners = 64;
   int closers = 0;
@@ -59,11 +62,22 @@ bool clean_lenient(std::string_view raw, std::vector<std::string>& words) {
     for (std::size_t open = close == 0 ? std::string_view::npos : stripped.rfind('[', close - 1);
          open != std::string_view::npos && openers < kMaxOpeners;
          open = open == 0 ? std::string_view::npos : stripped.rfind('[', open - 1), ++openers) {
-      if (clean_paper(stripped.substr(open, close - open + 1), words)) return true;
+      if (clean_paper(stripped.substr(open, close - open + 1), words, storage)) return true;
     }
   }
   words.clear();
   return false;
+}
+
+// Lower-cased copies of the views (Python's str.lower()).
+void lower_into(const std::vector<std::string_view>& views, std::vector<std::string>& words) {
+  words.resize(views.size());
+  for (std::size_t i = 0; i < views.size(); ++i) {
+    if (text::is_lower_ascii(views[i]))
+      words[i].assign(views[i]);
+    else
+      words[i] = text::python_lower(views[i]);
+  }
 }
 
 void lower_all(std::vector<std::string>& words) {
@@ -83,27 +97,46 @@ std::string_view to_string(ParseMode mode) {
   return mode == ParseMode::paper ? "paper" : "lenient";
 }
 
-CleanStatus clean_output(std::string_view raw, std::size_t expected, ParseMode mode,
-                         std::vector<std::string>& words) {
-  const bool ok = mode == ParseMode::paper ? clean_paper(raw, words) : clean_lenient(raw, words);
+CleanStatus clean_output_views(std::string_view raw, std::size_t expected, ParseMode mode,
+                               std::vector<std::string_view>& words,
+                               std::vector<std::string>& storage) {
+  const bool ok = mode == ParseMode::paper ? clean_paper(raw, words, storage)
+                                           : clean_lenient(raw, words, storage);
   if (!ok) {
     words.clear();
     return CleanStatus::unparsable;
   }
-  lower_all(words);
   return words.size() == expected ? CleanStatus::valid : CleanStatus::wrong_length;
+}
+
+CleanStatus clean_formatted_views(std::string_view formatted, std::size_t expected,
+                                  std::vector<std::string_view>& words,
+                                  std::vector<std::string>& storage) {
+  words.clear();
+  const std::string_view s = text::python_strip(formatted);
+  if (text::iequals_ascii(s, kInvalidOutput) || !parse_python_list(s, words, storage)) {
+    words.clear();
+    return CleanStatus::unparsable;
+  }
+  return words.size() == expected ? CleanStatus::valid : CleanStatus::wrong_length;
+}
+
+CleanStatus clean_output(std::string_view raw, std::size_t expected, ParseMode mode,
+                         std::vector<std::string>& words) {
+  std::vector<std::string_view> views;
+  std::vector<std::string> storage;
+  const CleanStatus status = clean_output_views(raw, expected, mode, views, storage);
+  lower_into(views, words);
+  return status;
 }
 
 CleanStatus clean_formatted(std::string_view formatted, std::size_t expected,
                             std::vector<std::string>& words) {
-  words.clear();
-  const std::string_view s = text::python_strip(formatted);
-  if (text::iequals_ascii(s, kInvalidOutput) || !parse_python_list(s, words)) {
-    words.clear();
-    return CleanStatus::unparsable;
-  }
-  lower_all(words);
-  return words.size() == expected ? CleanStatus::valid : CleanStatus::wrong_length;
+  std::vector<std::string_view> views;
+  std::vector<std::string> storage;
+  const CleanStatus status = clean_formatted_views(formatted, expected, views, storage);
+  lower_into(views, words);
+  return status;
 }
 
 CleanStatus clean_words(std::vector<std::string>& words, std::size_t expected) {

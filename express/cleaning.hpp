@@ -31,6 +31,16 @@ CleanStatus clean_output(std::string_view raw, std::size_t expected, ParseMode m
 CleanStatus clean_formatted(std::string_view formatted, std::size_t expected,
                             std::vector<std::string>& words);
 
+// The same rules without copying or lower-casing (for scoring many rows): `words` are views
+// into the text, or into `storage` for list items that needed unescaping; the caller
+// lower-cases them as Python's str.lower() does.
+CleanStatus clean_output_views(std::string_view raw, std::size_t expected, ParseMode mode,
+                               std::vector<std::string_view>& words,
+                               std::vector<std::string>& storage);
+CleanStatus clean_formatted_views(std::string_view formatted, std::size_t expected,
+                                  std::vector<std::string_view>& words,
+                                  std::vector<std::string>& storage);
+
 // Lower-cases words that are already split (e.g. a JSON array) and applies the length rule.
 CleanStatus clean_words(std::vector<std::string>& words, std::size_t expected);
 

@@ -44,22 +44,24 @@ class RowScorer {
   }
 
   // `gold_words` as parsed from the labels column, `prediction` raw (or already cleaned).
-  void row(const std::vector<std::string>& gold_words, std::string_view prediction,
+  void row(const std::vector<std::string_view>& gold_words, std::string_view prediction,
            bool formatted) {
     gold_.clear();
-    for (const auto& w : gold_words)
+    for (const auto w : gold_words)
       gold_.push_back(gold_entry(w));
-    const CleanStatus status = formatted ? clean_formatted(prediction, gold_.size(), words_)
-                                         : clean_output(prediction, gold_.size(), mode_, words_);
+    const CleanStatus status =
+        formatted ? clean_formatted_views(prediction, gold_.size(), words_, storage_)
+                  : clean_output_views(prediction, gold_.size(), mode_, words_, storage_);
     add(status == CleanStatus::valid);
   }
   // An already-cleaned list of words (a JSON array in `output_formatted`).
-  void row_cleaned(const std::vector<std::string>& gold_words, std::vector<std::string>& words) {
+  void row_cleaned(const std::vector<std::string_view>& gold_words,
+                   const std::vector<std::string>& words) {
     gold_.clear();
-    for (const auto& w : gold_words)
+    for (const auto w : gold_words)
       gold_.push_back(gold_entry(w));
-    words_.swap(words);
-    add(clean_words(words_, gold_.size()) == CleanStatus::valid);
+    words_.assign(words.begin(), words.end());
+    add(words_.size() == gold_.size());
   }
 
  private:
@@ -75,7 +77,7 @@ class RowScorer {
     }
     for (std::size_t i = 0; i < gold_.size(); ++i) {
       // entry() may grow entries_: take the gold reference after it.
-      const std::uint32_t predicted = entry(words_[i]);  // already lower-cased by cleaning
+      const std::uint32_t predicted = entry(words_[i]);
       const GoldMask& gold = entries_[gold_[i]];
       MaskScore score = score_mask(gold, {}, entries_[predicted].vector);
       score.label_match = predicted == gold_[i];  // same entry = same lower-cased word
@@ -83,22 +85,30 @@ class RowScorer {
     }
   }
 
-  // The entry of an already lower-cased word, created on first sight.
+  // The entry of a word as written: every spelling seen maps to the entry of its lower-cased
+  // form (Python's str.lower()), so that a word is lower-cased once, not at every sight.
   std::uint32_t entry(std::string_view word) {
     if (auto it = ids_.find(word); it != ids_.end()) return it->second;
+    if (text::is_lower_ascii(word)) return add_entry(word);
+    const std::string lower = text::python_lower(word);
+    const auto it = ids_.find(lower);
+    const std::uint32_t id = it != ids_.end() ? it->second : add_entry(lower);
+    ids_.emplace(std::string(word), id);
+    return id;
+  }
+  std::uint32_t add_entry(std::string_view lower) {
     const auto id = static_cast<std::uint32_t>(entries_.size());
     GoldMask e;
-    e.word = std::string(word);
-    e.vector = lexicon_.lookup(word);
+    e.word = std::string(lower);
+    e.vector = lexicon_.lookup(lower);
     e.label = kNoLabel;
     entries_.push_back(std::move(e));
     ids_.emplace(entries_.back().word, id);
     return id;
   }
-  // A gold label's entry, lower-cased as Python does and interned in the label table.
+  // A gold label's entry, interned in the label table.
   std::uint32_t gold_entry(std::string_view raw) {
-    const std::uint32_t id =
-        text::is_lower_ascii(raw) ? entry(raw) : entry(text::python_lower(raw));
+    const std::uint32_t id = entry(raw);
     GoldMask& e = entries_[id];
     if (e.label == kNoLabel) e.label = out_->labels.intern(e.word);
     return id;
@@ -110,7 +120,8 @@ class RowScorer {
   std::vector<GoldMask> entries_;  // label is kNoLabel until the word is seen as gold
   boost::unordered_flat_map<std::string, std::uint32_t, hash::TableHash, hash::TableEqual> ids_;
   std::vector<std::uint32_t> gold_;
-  std::vector<std::string> words_;
+  std::vector<std::string_view> words_;
+  std::vector<std::string> storage_;  // list items that needed unescaping
 };
 
 struct Columns {
@@ -121,10 +132,11 @@ struct Columns {
 // Scores records until the reader stops or the file ends. A bad `labels` literal is an error
 // naming its row.
 void score_records(csv::Reader& reader, const Columns& columns, RowScorer& scorer) {
-  std::vector<std::string> gold_words;
+  std::vector<std::string_view> gold_words;
+  std::vector<std::string> storage;
   std::string err;
   while (reader.next()) {
-    if (!parse_python_list(reader.field(columns.labels), gold_words, &err)) {
+    if (!parse_python_list(reader.field(columns.labels), gold_words, storage, &err)) {
       throw InputError(
           fmt::format("{}: column 'labels' is not a list of strings ({})", reader.where(), err));
     }
@@ -290,6 +302,7 @@ PredictionsScore score_jsonl(const std::string& path, const Lexicon& lexicon, Pa
   std::string_view line;
   std::size_t row = 0;
   std::vector<std::string> gold_words, words;
+  std::vector<std::string_view> gold_views;
   RowScorer scorer(out, lexicon, mode);
   bool decided = false;
   while (lines.next(line)) {
@@ -319,6 +332,7 @@ PredictionsScore score_jsonl(const std::string& path, const Lexicon& lexicon, Pa
                !parse_python_list(s, gold_words, &err)) {
       throw InputError(fmt::format("{}: field 'labels' is not a list of strings {}", where, err));
     }
+    gold_views.assign(gold_words.begin(), gold_words.end());
     simdjson::ondemand::value v;
     bool formatted = false;
     if (obj.find_field_unordered("output").get(v) != simdjson::SUCCESS) {
@@ -331,7 +345,7 @@ PredictionsScore score_jsonl(const std::string& path, const Lexicon& lexicon, Pa
       decided = true;
     }
     if (v.get_string().get(s) == simdjson::SUCCESS) {
-      scorer.row(gold_words, s, formatted);
+      scorer.row(gold_views, s, formatted);
     } else {
       simdjson::ondemand::array list;
       if (!formatted || v.get_array().get(list) != simdjson::SUCCESS)
@@ -344,7 +358,7 @@ PredictionsScore score_jsonl(const std::string& path, const Lexicon& lexicon, Pa
           throw InputError(fmt::format("{}: field 'output_formatted' must hold strings", where));
         words.emplace_back(s);
       }
-      scorer.row_cleaned(gold_words, words);
+      scorer.row_cleaned(gold_views, words);
     }
   }
   return out;

@@ -1,5 +1,7 @@
 #include "express/pylist.hpp"
 
+#include <type_traits>
+
 #include <fmt/format.h>
 
 #include "core/text.hpp"
@@ -294,7 +296,8 @@ class ListParser {
 // plain items (no escapes, prefixes, newlines or adjacent literals) and spaces around the
 // punctuation. Returns false, without judging the text, at anything else: the full parser then
 // decides. Same items as the full parser for every text it accepts (the pylist fuzz target checks).
-bool parse_plain_list(std::string_view s, std::vector<std::string>& items) {
+template <typename Item>
+bool parse_plain_list(std::string_view s, std::vector<Item>& items) {
   const char* p = s.data();
   const char* const end = p + s.size();
   const auto skip_spaces = [&] {
@@ -317,7 +320,11 @@ bool parse_plain_list(std::string_view s, std::vector<std::string>& items) {
     const char* const last = p++;
     if (p < end && (*p == '\'' || *p == '"')) return false;  // '' + ' (a triple quote) or 'a''b'
     if (count == items.size()) items.emplace_back();
-    items[count++].assign(first, static_cast<std::size_t>(last - first));
+    const auto length = static_cast<std::size_t>(last - first);
+    if constexpr (std::is_same_v<Item, std::string_view>)
+      items[count++] = std::string_view(first, length);
+    else
+      items[count++].assign(first, length);
     skip_spaces();
     if (p == end) return false;
     if (*p == ']') break;
@@ -336,6 +343,17 @@ bool parse_plain_list(std::string_view s, std::vector<std::string>& items) {
 
 bool parse_python_list(std::string_view text, std::vector<std::string>& items, std::string* error) {
   return parse_plain_list(text, items) || detail::parse_python_list_full(text, items, error);
+}
+
+bool parse_python_list(std::string_view text, std::vector<std::string_view>& items,
+                       std::vector<std::string>& storage, std::string* error) {
+  if (parse_plain_list(text, items)) return true;
+  if (!detail::parse_python_list_full(text, storage, error)) {
+    items.clear();
+    return false;
+  }
+  items.assign(storage.begin(), storage.end());
+  return true;
 }
 
 bool detail::parse_python_list_full(std::string_view text, std::vector<std::string>& items,

@@ -17,6 +17,11 @@ namespace emosweep::express {
 bool parse_python_list(std::string_view text, std::vector<std::string>& items,
                        std::string* error = nullptr);
 
+// The same without copying: items of a plain list (`['word', "word"]`, no escapes) are views
+// into `text`; other lists are parsed into `storage` and the items view those strings.
+bool parse_python_list(std::string_view text, std::vector<std::string_view>& items,
+                       std::vector<std::string>& storage, std::string* error = nullptr);
+
 namespace detail {
 // The general parser alone, without the fast path for plain `['word', 'word']` lists (which
 // must agree with it: the fuzz target compares the two).

@@ -87,7 +87,12 @@ with open(sys.argv[2], 'w', newline='') as f:
         elif k < 0.8: out = ' ' + repr(pick)
         elif k < 0.85: out = repr(pick[:-1])
         elif k < 0.9: out = "['" + pick[0] + "', 3]"
-        else: out = repr([p.capitalize() for p in pick])
+        elif k < 0.95: out = repr([p.capitalize() for p in pick])
+        else:  # gold and output spelled differently, non-ASCII letters included
+            gold = [g.title() + '\u00e9' for g in eval(r['labels'])]
+            out = repr([g.upper() for g in gold])
+            w.writerow([r['segment'], n, repr(gold), out])
+            continue
         w.writerow([r['segment'], n, r['labels'], out])
 )PY";
   const auto gen = write("gen.py", script);
