@@ -38,10 +38,14 @@ class RowScorer {
   // Scores into another result from now on; the words already decomposed are kept (a thread
   // scoring several parts of a file looks each word up once), their label ids are not.
   void rebind(PredictionsScore& out) {
+    finish();
     out_ = &out;
     for (auto& e : entries_)
       e.label = kNoLabel;
   }
+
+  // Adds what is still tallied to the result: call after the last row.
+  void finish() { tally_.flush_into(out_->accumulator); }
 
   // `gold_words` as parsed from the labels column, `prediction` raw (or already cleaned).
   void row(const std::vector<std::string_view>& gold_words, std::string_view prediction,
@@ -81,7 +85,8 @@ class RowScorer {
       const GoldMask& gold = entries_[gold_[i]];
       MaskScore score = score_mask(gold, {}, entries_[predicted].vector);
       score.label_match = predicted == gold_[i];  // same entry = same lower-cased word
-      acc.add_mask(gold, score);
+      acc.add_mask_totals(gold, score);
+      tally_.add(gold.vector, score.predicted);
     }
   }
 
@@ -122,6 +127,7 @@ class RowScorer {
   std::vector<std::uint32_t> gold_;
   std::vector<std::string_view> words_;
   std::vector<std::string> storage_;  // list items that needed unescaping
+  DimensionTally tally_;              // the per-dimension counts, added up by finish()
 };
 
 struct Columns {
@@ -142,6 +148,7 @@ void score_records(csv::Reader& reader, const Columns& columns, RowScorer& score
     }
     scorer.row(gold_words, reader.field(columns.output), columns.formatted);
   }
+  scorer.finish();
 }
 
 // A mapped file is split between threads at guessed record starts (quotes make a record start
@@ -361,6 +368,7 @@ PredictionsScore score_jsonl(const std::string& path, const Lexicon& lexicon, Pa
       scorer.row_cleaned(gold_views, words);
     }
   }
+  scorer.finish();
   return out;
 }
 

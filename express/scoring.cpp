@@ -74,6 +74,41 @@ void Accumulator::add_invalid_mask(const GoldMask& gold) {
 }
 
 void Accumulator::add_mask(const GoldMask& gold, const MaskScore& s) {
+  add_mask_totals(gold, s);
+  const unsigned g = gold.vector, p = s.predicted;
+  for (std::size_t d = 0; d < kDimensionCount; ++d) {
+    const unsigned gb = (g >> d) & 1u, pb = (p >> d) & 1u;
+    auto& c = dimensions[d];
+    c.agree += gb == pb;
+    c.tp += gb & pb;
+    c.fp += pb & (gb ^ 1u);
+    c.fn += gb & (pb ^ 1u);
+  }
+}
+
+void DimensionTally::flush_into(Accumulator& acc) {
+  std::array<std::uint64_t, kDimensionCount> tp{}, fn{}, fp{};
+  for (unsigned v = 1; v < both_.size(); ++v) {
+    const std::uint64_t b = both_[v], g = gold_only_[v], p = predicted_only_[v];
+    if ((b | g | p) == 0) continue;
+    for (unsigned bits = v; bits != 0; bits &= bits - 1) {
+      const auto d = static_cast<std::size_t>(std::countr_zero(bits));
+      tp[d] += b;
+      fn[d] += g;
+      fp[d] += p;
+    }
+  }
+  for (std::size_t d = 0; d < kDimensionCount; ++d) {
+    auto& c = acc.dimensions[d];
+    c.tp += tp[d];
+    c.fn += fn[d];
+    c.fp += fp[d];
+    c.agree += masks_ - fn[d] - fp[d];
+  }
+  *this = DimensionTally{};
+}
+
+void Accumulator::add_mask_totals(const GoldMask& gold, const MaskScore& s) {
   label_correct += s.label_match;
   vector_correct += s.vector_match;
   agree_total += s.agree;
@@ -86,15 +121,6 @@ void Accumulator::add_mask(const GoldMask& gold, const MaskScore& s) {
     return units;
   }();
   if (denom != 0) f1_scaled += kF1Unit[denom] * (2u * s.tp);
-  const unsigned g = gold.vector, p = s.predicted;
-  for (std::size_t d = 0; d < kDimensionCount; ++d) {
-    const unsigned gb = (g >> d) & 1u, pb = (p >> d) & 1u;
-    auto& c = dimensions[d];
-    c.agree += gb == pb;
-    c.tp += gb & pb;
-    c.fp += pb & (gb ^ 1u);
-    c.fn += gb & (pb ^ 1u);
-  }
   if (labels.size() <= gold.label) labels.resize(gold.label + 1);
   auto& lc = labels[gold.label];
   ++lc.masks;

@@ -164,6 +164,32 @@ void naive_add(Naive& n, const std::map<std::string, std::array<int, 10>>& lex,
   }
 }
 
+// The histogram tally gives exactly the per-dimension counts of add_mask, also when flushed
+// several times into the same accumulator.
+TEST(DimensionTally, EqualsPerMaskCounts) {
+  std::mt19937 rng(11);
+  Accumulator direct, tallied;
+  DimensionTally tally;
+  for (int i = 0; i < 5000; ++i) {
+    GoldMask gold;
+    gold.vector = static_cast<EmotionVector>(rng() % 1024);
+    // Often equal or all-zero vectors, as in real data.
+    const auto predicted =
+        static_cast<EmotionVector>(i % 5 == 0 ? gold.vector : (i % 7 == 0 ? 0 : rng() % 1024));
+    const MaskScore score = score_mask(gold, "", predicted);
+    direct.add_mask(gold, score);
+    tallied.add_mask_totals(gold, score);
+    tally.add(gold.vector, predicted);
+    if (i % 1000 == 999) tally.flush_into(tallied);
+  }
+  tally.flush_into(tallied);
+  tally.flush_into(tallied);  // flushing an empty tally adds nothing
+  EXPECT_EQ(tallied.dimensions, direct.dimensions);
+  EXPECT_EQ(tallied, direct);
+  EXPECT_GT(direct.dimensions[0].tp, 0u);
+  EXPECT_GT(direct.dimensions[9].fp, 0u);
+}
+
 TEST(Accumulator, PropertyMatchesNaiveAndMergeEqualsWhole) {
   std::mt19937_64 rng(20261125);
   // A random lexicon over a small vocabulary (some words absent, some all-zero).
