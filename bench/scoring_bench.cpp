@@ -154,6 +154,23 @@ void BM_CleanOutputPaper(benchmark::State& state) {
 }
 BENCHMARK(BM_CleanOutputPaper);
 
+// The same rules returning views (no copies, no lower-casing): what `emosweep score` uses.
+void BM_CleanOutputPaperViews(benchmark::State& state) {
+  const auto& f = fixture();
+  std::vector<std::string_view> words;
+  std::vector<std::string> storage;
+  for (auto _ : state) {
+    std::size_t valid = 0;
+    for (std::size_t i = 0; i < f.raw_outputs.size(); ++i)
+      valid += clean_output_views(f.raw_outputs[i], f.gold[i].size(), ParseMode::paper, words,
+                                  storage) == CleanStatus::valid;
+    benchmark::DoNotOptimize(valid);
+  }
+  state.counters["outputs/s"] = benchmark::Counter(
+      static_cast<double>(state.iterations() * f.raw_outputs.size()), benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_CleanOutputPaperViews);
+
 }  // namespace
 
 BENCHMARK_MAIN();

@@ -2,11 +2,14 @@
 // the aggregate that scoring the answers did, and rejects rows whose judgements were altered.
 #include <gtest/gtest.h>
 
+#include <cctype>
+
 #include <simdjson.h>
 
 #include "core/csv.hpp"
 #include "core/error.hpp"
 #include "core/json.hpp"
+#include "core/text.hpp"
 #include "express/task.hpp"
 
 namespace emosweep::orchestrator {
@@ -19,15 +22,19 @@ struct Scored {
   std::unique_ptr<Aggregate> direct;
 };
 
-Scored score_demo(const express::ExpressTask& task) {
+Scored score_demo(const express::ExpressTask& task, bool upper_case = false) {
   VariantSpec spec;
   spec.name = "zero";
   spec.template_name = "express-zero-shot";
   auto variant = task.prepare(spec, "test");
   std::vector<std::string> outputs;
   csv::Reader r(kDemo + "/demo-predictions.csv");
-  while (r.next())
+  while (r.next()) {
     outputs.emplace_back(r.field(r.require_column("output")));
+    if (upper_case)
+      for (auto& c : outputs.back())
+        c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  }
   Scored s;
   s.direct = task.new_aggregate();
   auto items = task.items();
@@ -66,6 +73,30 @@ TEST(AccumulateRow, RebuildsExactlyTheScoredAggregate) {
   EXPECT_GT(acc(*s.direct).label_correct, 0u);
   EXPECT_TRUE(acc(*rebuilt) == acc(*s.direct));
   EXPECT_EQ(rebuilt->headline(), s.direct->headline());
+}
+
+// Outputs are lower-cased as Python's str.lower() does: the same answers in capitals score
+// the same, and results.jsonl shows the lower-cased words.
+TEST(AccumulateRow, CapitalisedAnswersScoreTheSame) {
+  express::ExpressTask task(kDemo + "/demo-dataset.csv", kDemo + "/demo-lexicon.csv");
+  const Scored plain = score_demo(task);
+  const Scored upper = score_demo(task, true);
+  EXPECT_TRUE(acc(*upper.direct) == acc(*plain.direct));
+  EXPECT_GT(acc(*upper.direct).label_correct, 0u);
+  simdjson::dom::parser parser;
+  std::size_t words = 0;
+  for (const auto& line : upper.rows) {
+    simdjson::dom::object row;
+    ASSERT_EQ(parser.parse(line).get(row), simdjson::SUCCESS) << line;
+    simdjson::dom::array predicted;
+    if (row["predicted"].get(predicted) != simdjson::SUCCESS) continue;  // null: unparsable
+    for (auto w : predicted) {
+      const std::string_view word = w.get_string().value();
+      EXPECT_EQ(word, emosweep::text::python_lower(word)) << line;
+      ++words;
+    }
+  }
+  EXPECT_GT(words, 30u);
 }
 
 TEST(AccumulateRow, RejectsAlteredJudgementsAndLeavesTheAggregateUntouched) {
