@@ -6,7 +6,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <array>
 #include <cerrno>
 #include <cstring>
 #include <memory>
@@ -17,6 +16,11 @@
 #include "core/text.hpp"
 
 namespace emosweep::csv {
+namespace {
+std::size_t page_size() {
+  return static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+}
+}  // namespace
 
 namespace {
 constexpr std::size_t kChunk = 1 << 20;
@@ -73,7 +77,7 @@ struct Reader::Source {
   // readers resumed elsewhere in the input keep their own `released`).
   void release_before(std::size_t& released, std::size_t offset, std::size_t step = 64u << 20) {
     if (!mapped || offset < released + step) return;
-    const std::size_t page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+    const std::size_t page = page_size();
     const std::size_t end = offset / page * page;
     if (end <= released) return;
     ::madvise(const_cast<char*>(mapped) + released, end - released, MADV_DONTNEED);
@@ -191,7 +195,7 @@ void Reader::only_columns(const std::vector<std::size_t>& columns) {
 void Reader::map_ahead(std::size_t from, std::size_t to) const {
 #ifdef MADV_POPULATE_READ
   if (!source_ || !source_->mapped) return;
-  const auto page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+  const auto page = page_size();
   from = from / page * page;
   to = std::min(to, source_->mapped_size);
   if (from < to)  // best effort: kernels before 5.14 refuse it, the faults then come later
@@ -217,7 +221,7 @@ Reader Reader::resume_at(std::size_t offset, std::size_t rows_before) const {
   r.pos_ = std::min(offset, all->size());
   r.header_ = header_;
   r.row_ = rows_before;
-  const auto page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+  const auto page = page_size();
   r.released_ = (r.pos_ + page - 1) / page * page;
   r.wanted_ = wanted_;
   return r;
@@ -232,12 +236,12 @@ std::optional<std::size_t> Reader::guess_record_start(std::size_t from) const {
   for (const bool quoted : {false, true}) {
     bool inside = quoted;
     std::size_t start = 0;
-    for (std::size_t p = from; p < end; ++p) {
-      const char c = (*all)[p];
-      if (c == '"') {
+    for (const char* p = all->data() + from;
+         (p = text::find_byte_of(p, all->data() + end, '"', '\n')) != all->data() + end; ++p) {
+      if (*p == '"') {
         inside = !inside;
-      } else if (c == '\n' && !inside) {
-        start = p + 1;
+      } else if (!inside) {
+        start = static_cast<std::size_t>(p - all->data()) + 1;
         break;
       }
     }
@@ -453,37 +457,21 @@ bool Reader::read_record(bool header) {
   }
 }
 
-namespace {
-// One pass with a table (string_view::find_first_of calls memchr on the needle per byte).
-constexpr std::array<bool, 256> kNeedsQuotes = [] {
-  std::array<bool, 256> t{};
-  t[static_cast<unsigned char>(',')] = t[static_cast<unsigned char>('"')] = true;
-  t[static_cast<unsigned char>('\r')] = t[static_cast<unsigned char>('\n')] = true;
-  return t;
-}();
-}  // namespace
-
 void append_field(std::string& out, std::string_view field) {
-  bool quote = false;
-  for (char c : field) {
-    if (kNeedsQuotes[static_cast<unsigned char>(c)]) {
-      quote = true;
-      break;
-    }
-  }
-  if (!quote) {
+  const char* p = field.data();
+  const char* const end = p + field.size();
+  if (text::find_byte_of(p, end, ',', '"', '\r', '\n') == end) {
     out.append(field);
     return;
   }
   out.push_back('"');
-  std::size_t run = 0;  // copy runs between quotes, doubling each quote
-  for (std::size_t i = 0; i < field.size(); ++i) {
-    if (field[i] != '"') continue;
-    out.append(field, run, i + 1 - run);
-    out.push_back('"');
-    run = i + 1;
+  for (;;) {  // copy the runs between quotes, each quote doubled
+    const char* quote = text::find_byte_of(p, end, '"');
+    out.append(p, quote);
+    if (quote == end) break;
+    out.append("\"\"");
+    p = quote + 1;
   }
-  out.append(field, run);
   out.push_back('"');
 }
 

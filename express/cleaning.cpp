@@ -12,9 +12,7 @@ namespace {
 constexpr std::string_view kInvalidOutput = "invalid output";
 
 bool has_quote(std::string_view s) {
-  for (char c : s)  // a loop: find_first_of would call memchr on the needle per byte
-    if (c == '\'' || c == '"') return true;
-  return false;
+  return text::find_byte_of(s.data(), s.data() + s.size(), '\'', '"') != s.data() + s.size();
 }
 
 // The paper's rules, on the raw text. Returns false when the output is unusable. Words are
@@ -69,17 +67,6 @@ bool clean_lenient(std::string_view raw, std::vector<std::string_view>& words,
   return false;
 }
 
-// Lower-cased copies of the views (Python's str.lower()).
-void lower_into(const std::vector<std::string_view>& views, std::vector<std::string>& words) {
-  words.resize(views.size());
-  for (std::size_t i = 0; i < views.size(); ++i) {
-    if (text::is_lower_ascii(views[i]))
-      words[i].assign(views[i]);
-    else
-      words[i] = text::python_lower(views[i]);
-  }
-}
-
 void lower_all(std::vector<std::string>& words) {
   for (auto& w : words)
     if (!text::is_lower_ascii(w)) w = text::python_lower(w);
@@ -121,22 +108,40 @@ CleanStatus clean_formatted_views(std::string_view formatted, std::size_t expect
   return words.size() == expected ? CleanStatus::valid : CleanStatus::wrong_length;
 }
 
+void lower_views(std::vector<std::string_view>& words, std::vector<std::string>& lowered) {
+  lowered.clear();
+  for (auto& w : words) {
+    if (text::is_lower_ascii(w)) continue;
+    if (lowered.empty()) lowered.reserve(words.size());  // no reallocation: views stay valid
+    w = lowered.emplace_back(text::python_lower(w));
+  }
+}
+
+namespace {
+// The string API on top of the view-based one: clean, lower-case, copy.
+template <typename Clean>
+CleanStatus clean_into_strings(std::vector<std::string>& words, Clean&& clean) {
+  std::vector<std::string_view> views;
+  std::vector<std::string> storage, lowered;
+  const CleanStatus status = clean(views, storage);
+  lower_views(views, lowered);
+  words.assign(views.begin(), views.end());
+  return status;
+}
+}  // namespace
+
 CleanStatus clean_output(std::string_view raw, std::size_t expected, ParseMode mode,
                          std::vector<std::string>& words) {
-  std::vector<std::string_view> views;
-  std::vector<std::string> storage;
-  const CleanStatus status = clean_output_views(raw, expected, mode, views, storage);
-  lower_into(views, words);
-  return status;
+  return clean_into_strings(words, [&](auto& views, auto& storage) {
+    return clean_output_views(raw, expected, mode, views, storage);
+  });
 }
 
 CleanStatus clean_formatted(std::string_view formatted, std::size_t expected,
                             std::vector<std::string>& words) {
-  std::vector<std::string_view> views;
-  std::vector<std::string> storage;
-  const CleanStatus status = clean_formatted_views(formatted, expected, views, storage);
-  lower_into(views, words);
-  return status;
+  return clean_into_strings(words, [&](auto& views, auto& storage) {
+    return clean_formatted_views(formatted, expected, views, storage);
+  });
 }
 
 CleanStatus clean_words(std::vector<std::string>& words, std::size_t expected) {

@@ -41,6 +41,10 @@ CleanStatus clean_formatted_views(std::string_view formatted, std::size_t expect
                                   std::vector<std::string_view>& words,
                                   std::vector<std::string>& storage);
 
+// Lower-cases the views that need it (Python's str.lower()): each such view then points to
+// its lower-cased copy, kept in `lowered`.
+void lower_views(std::vector<std::string_view>& words, std::vector<std::string>& lowered);
+
 // Lower-cases words that are already split (e.g. a JSON array) and applies the length rule.
 CleanStatus clean_words(std::vector<std::string>& words, std::size_t expected);
 

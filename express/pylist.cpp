@@ -166,10 +166,9 @@ class ListParser {
     i_ += triple ? 3 : 1;
     for (;;) {
       // Copy a run of ordinary characters at once.
-      std::size_t j = i_;
-      while (j < s_.size() && s_[j] != quote && s_[j] != '\\' && s_[j] != '\n' && s_[j] != '\r' &&
-             s_[j] != '\0')
-        ++j;
+      const auto j = static_cast<std::size_t>(
+          text::find_byte_of(s_.data() + i_, s_.data() + s_.size(), quote, '\\', '\n', '\r', '\0') -
+          s_.data());
       out.append(s_.data() + i_, j - i_);
       i_ = j;
       if (i_ >= s_.size()) return fail("unterminated string");

@@ -1,8 +1,7 @@
 #include "express/scoring.hpp"
 
-#include <array>
-
 #include <algorithm>
+#include <array>
 #include <bit>
 #include <numeric>
 

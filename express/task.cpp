@@ -145,11 +145,7 @@ class ExpressVariant : public orchestrator::Variant {
     std::vector<std::string_view> words;  // views into the output: copied only to lower-case
     std::vector<std::string> storage, lowered;
     const CleanStatus status = clean_output_views(output, item.gold.size(), mode_, words, storage);
-    for (auto& w : words) {
-      if (text::is_lower_ascii(w)) continue;
-      if (lowered.empty()) lowered.reserve(words.size());  // no reallocation: views stay valid
-      w = lowered.emplace_back(text::python_lower(w));
-    }
+    lower_views(words, lowered);
     const bool valid = status == CleanStatus::valid;
     acc.add_segment(item.gold.size(), valid);
     row.key("labels").begin_array();
