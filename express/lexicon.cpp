@@ -61,11 +61,11 @@ bool authors_values(std::string_view rest, EmotionVector& v) {
 // first row that is not simple or not valid: the CSV reader then reads the file and reports
 // the exact error. Saves most of the lexicon's loading time, which every `score` pays.
 template <typename Add>
-bool load_plain_rows(std::string_view rows, Add&& add) {
+bool load_plain_rows(std::string_view rows, std::size_t lines, Add&& add) {
   if (std::memchr(rows.data(), '"', rows.size()) || std::memchr(rows.data(), '\r', rows.size()))
     return false;
   std::vector<std::pair<std::string_view, EmotionVector>> parsed;
-  parsed.reserve(static_cast<std::size_t>(std::count(rows.begin(), rows.end(), '\n')) + 1);
+  parsed.reserve(lines);
   while (!rows.empty()) {
     const std::size_t eol = std::min(rows.find('\n'), rows.size());
     const std::string_view line = rows.substr(0, eol);
@@ -105,9 +105,9 @@ void check_csv_header(const csv::Reader& reader) {
   }
 }
 
+// The rows after a checked header, through the CSV reader.
 template <typename Add>
-void load_csv(csv::Reader& reader, Add&& add) {
-  check_csv_header(reader);
+void load_csv_rows(csv::Reader& reader, Add&& add) {
   while (reader.next()) {
     EmotionVector v = 0;
     for (std::size_t d = 0; d < kDimensionCount; ++d) {
@@ -132,7 +132,8 @@ bool Lexicon::insert(std::string_view word, EmotionVector v) {
 Lexicon Lexicon::from_csv_string(std::string data, std::string name) {
   auto reader = csv::Reader::from_string(std::move(data), std::move(name));
   Lexicon lex;
-  load_csv(reader, [&](std::string_view w, EmotionVector v) { return lex.insert(w, v); });
+  check_csv_header(reader);
+  load_csv_rows(reader, [&](std::string_view w, EmotionVector v) { return lex.insert(w, v); });
   return lex;
 }
 
@@ -221,14 +222,14 @@ Lexicon Lexicon::load(const std::string& path) {
   } else {
     csv::Reader reader(path);
     const auto add = [&](std::string_view w, EmotionVector v) { return lex.insert(w, v); };
+    check_csv_header(reader);
     const auto all = reader.whole_input();
-    if (all) {
-      // One word per line: sizing the table up front saves rehashing it while it grows.
-      lex.words_.reserve(static_cast<std::size_t>(std::count(all->begin(), all->end(), '\n')));
-      check_csv_header(reader);
-    }
-    if (!all || !load_plain_rows(all->substr(std::min(reader.position(), all->size())), add))
-      load_csv(reader, add);
+    // One word per line: sizing the table up front saves rehashing it while it grows.
+    const auto lines =
+        all ? static_cast<std::size_t>(std::count(all->begin(), all->end(), '\n')) : 0;
+    lex.words_.reserve(lines);
+    if (!all || !load_plain_rows(all->substr(std::min(reader.position(), all->size())), lines, add))
+      load_csv_rows(reader, add);
   }
   if (lex.size() == 0) throw InputError(fmt::format("{}: the lexicon has no words", path));
   return lex;
