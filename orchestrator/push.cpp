@@ -25,11 +25,11 @@ std::string PushResult::describe() const {
   return error.empty() ? "no answer" : error;
 }
 
-PushResult push_to_gateway(std::shared_ptr<prometheus::Collectable> collectable,
-                           std::string_view url, std::string_view job,
-                           const std::map<std::string, std::string>& grouping,
+PushResult push_to_gateway(const metrics::SweepMetrics& metrics, std::string_view url,
+                           std::string_view job, const std::map<std::string, std::string>& grouping,
                            std::chrono::milliseconds timeout) {
-  const metrics::PushRequest push = metrics::push_request(*collectable, url, job, grouping);
+  const metrics::PushRequest push =
+      metrics::push_request(*metrics.collectable(), url, job, grouping);
   providers::HttpRequest request;
   request.method = "POST";
   request.url = push.url;
@@ -59,12 +59,6 @@ PushResult push_to_gateway(std::shared_ptr<prometheus::Collectable> collectable,
     result.error = std::string(body.substr(0, std::min(body.find_first_of("\r\n"), kReplyExcerpt)));
   }
   return result;
-}
-
-PushResult push_to_gateway(const metrics::SweepMetrics& metrics, std::string_view url,
-                           std::string_view job, const std::map<std::string, std::string>& grouping,
-                           std::chrono::milliseconds timeout) {
-  return push_to_gateway(metrics.collectable(), url, job, grouping, timeout);
 }
 
 }  // namespace emosweep::orchestrator

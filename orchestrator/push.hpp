@@ -5,13 +5,9 @@
 
 #include <chrono>
 #include <map>
-#include <memory>
 #include <string>
 #include <string_view>
 
-namespace prometheus {
-class Collectable;
-}
 namespace emosweep::metrics {
 class SweepMetrics;
 }
@@ -29,13 +25,9 @@ struct PushResult {
   std::string describe() const;
 };
 
-// Pushes the current state of `collectable` (metrics::push_request says where and what).
+// Pushes the current state of `metrics` (metrics::push_request says where and what).
 // Everything — resolving, connecting, TLS, sending, the reply — takes at most `timeout`.
 // Bad arguments are an InputError; network failures are in the result, never thrown.
-PushResult push_to_gateway(std::shared_ptr<prometheus::Collectable> collectable,
-                           std::string_view url, std::string_view job,
-                           const std::map<std::string, std::string>& grouping = {},
-                           std::chrono::milliseconds timeout = std::chrono::seconds(10));
 PushResult push_to_gateway(const metrics::SweepMetrics& metrics, std::string_view url,
                            std::string_view job,
                            const std::map<std::string, std::string>& grouping = {},
