@@ -9,6 +9,7 @@
 
 #include "core/error.hpp"
 #include "express/lexicon.hpp"
+#include "tests/support/child.hpp"
 
 namespace emosweep::express {
 namespace {
@@ -76,10 +77,7 @@ TEST(Lexicon, NonBinaryValueNamesTheLine) {
 // Lexicon::load reads plain files (the authors' shape) without the CSV reader; every other
 // file goes through the reader. Both must give the same table and the same errors.
 TEST(Lexicon, LoadedFileAgreesWithTheCsvReader) {
-  const auto dir =
-      std::filesystem::temp_directory_path() /
-      ("emosweep-lexicon-" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()));
-  std::filesystem::create_directories(dir);
+  const emosweep::testing::TempDir dir("lexicon");
   const std::vector<std::string> bodies = {
       // the authors' spelling, a duplicate (first row wins), blank lines, no final newline
       "happy,0.0,0.0,0.0,0.0,1.0,0.0,0.0,1.0,1.0,0.0\n\nhappy,1.0,1.0,1.0,1.0,1.0,1.0,1.0,1.0,1.0,"
@@ -92,7 +90,7 @@ TEST(Lexicon, LoadedFileAgreesWithTheCsvReader) {
       // empty word, spaces kept in words
       ",1,1,1,1,1,1,1,1,1,1\n two words ,0,0,1,0,0,0,0,0,0,0\n"};
   for (std::size_t i = 0; i < bodies.size(); ++i) {
-    const auto path = (dir / ("lex" + std::to_string(i) + ".csv")).string();
+    const auto path = dir / ("lex" + std::to_string(i) + ".csv");
     std::ofstream(path, std::ios::binary) << kHeader << bodies[i];
     const auto loaded = Lexicon::load(path);
     const auto read = Lexicon::from_csv_string(kHeader + bodies[i]);
@@ -100,8 +98,7 @@ TEST(Lexicon, LoadedFileAgreesWithTheCsvReader) {
     for (const std::string word : {"happy", "sad", "a", "b", "c", "x,y", "z", "", " two words "})
       EXPECT_EQ(loaded.lookup(word), read.lookup(word)) << i << " " << word;
   }
-  EXPECT_EQ(Lexicon::load((dir / "lex0.csv").string()).lookup("happy"),
-            (1u << 4) | (1u << 7) | (1u << 8));
+  EXPECT_EQ(Lexicon::load(dir / "lex0.csv").lookup("happy"), (1u << 4) | (1u << 7) | (1u << 8));
   // Errors name the same line either way: a bad value after plain rows, a short row.
   const std::vector<std::pair<std::string, std::string>> bad = {
       {"a,0.0,0.0,0.0,0.0,0.0,0.0,0.0,0.0,0.0,0.0\nb,0.0,0.0,0.5,0.0,0.0,0.0,0.0,0.0,0.0,0.0\n",
@@ -109,7 +106,7 @@ TEST(Lexicon, LoadedFileAgreesWithTheCsvReader) {
       {"a,0.0,0.0,0.0,0.0,0.0,0.0,0.0,0.0,0.0,0.0\n\nb,0,1\n",
        ": row 2 (line 4): expected 11 fields, found 3"}};
   for (const auto& [body, message] : bad) {
-    const auto path = (dir / "bad.csv").string();
+    const auto path = dir / "bad.csv";
     std::ofstream(path, std::ios::binary) << kHeader << body;
     try {
       Lexicon::load(path);
@@ -118,7 +115,6 @@ TEST(Lexicon, LoadedFileAgreesWithTheCsvReader) {
       EXPECT_EQ(std::string(e.what()), path + message);
     }
   }
-  std::filesystem::remove_all(dir);
 }
 
 TEST(Lexicon, NrcFirstLineForAPairWins) {
@@ -152,16 +148,14 @@ TEST(Lexicon, CsvAndNrcFormatsAgreeOnEveryWord) {
     words.emplace_back(word, v);
     nrc += nrc_lines(word, v);
   }
-  const auto dir = std::filesystem::temp_directory_path() / "emosweep_lexicon_test";
-  std::filesystem::create_directories(dir);
-  const auto nrc_path = (dir / "nrc.txt").string();
+  const emosweep::testing::TempDir dir("lexicon_nrc");
+  const auto nrc_path = dir / "nrc.txt";
   std::ofstream(nrc_path) << nrc;
   const auto from_nrc = Lexicon::load(nrc_path);
   EXPECT_EQ(from_nrc.size(), from_csv.size());
   for (const auto& [word, v] : words) {
     ASSERT_EQ(from_nrc.lookup(word), from_csv.lookup(word)) << word;
   }
-  std::filesystem::remove_all(dir);
 }
 
 TEST(Lexicon, RealLexiconShape) {

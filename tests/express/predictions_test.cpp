@@ -4,7 +4,6 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
-#include <filesystem>
 #include <fstream>
 #include <future>
 #include <optional>
@@ -16,37 +15,29 @@
 #include "core/error.hpp"
 #include "core/json.hpp"
 #include "express/predictions.hpp"
+#include "tests/support/child.hpp"
 
 namespace emosweep::express {
 namespace {
 
 const std::string kDemo = EMOSWEEP_DEMO_DIR;
 
+// A predictions file in a temporary directory of its own.
 class PredictionsFile {
  public:
   explicit PredictionsFile(const std::string& content) {
-    path_ = (std::filesystem::temp_directory_path() /
-             ("emosweep-predictions-" + std::to_string(::getpid()) + "-" +
-              std::to_string(counter_++) + ".csv"))
-                .string();
     std::ofstream(path_, std::ios::binary) << content;
   }
-  ~PredictionsFile() { std::filesystem::remove(path_); }
   const std::string& path() const { return path_; }
 
  private:
-  static inline int counter_ = 0;
-  std::string path_;
+  emosweep::testing::TempDir dir_{"predictions"};
+  std::string path_ = dir_ / "predictions.csv";
 };
 
-std::string read_text(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
-// The demo predictions repeated with shuffled outputs, so that parts differ from each other.
-std::string many_demo_rows(int copies) {
-  auto reader = csv::Reader::from_string(read_text(kDemo + "/demo-predictions.csv"), "demo");
+// The demo predictions, field by field.
+std::vector<std::vector<std::string>> demo_records() {
+  csv::Reader reader(kDemo + "/demo-predictions.csv");
   std::vector<std::vector<std::string>> rows;
   while (reader.next()) {
     std::vector<std::string> row;
@@ -54,6 +45,16 @@ std::string many_demo_rows(int copies) {
       row.emplace_back(reader.field(i));
     rows.push_back(row);
   }
+  return rows;
+}
+
+std::size_t demo_rows() {
+  return demo_records().size();
+}
+
+// The demo predictions repeated with shuffled outputs, so that parts differ from each other.
+std::string many_demo_rows(int copies) {
+  const auto rows = demo_records();
   std::mt19937 rng(7);
   std::string out = "segment,number_of_labels,labels,output\n";
   for (int c = 0; c < copies; ++c) {
@@ -64,14 +65,6 @@ std::string many_demo_rows(int copies) {
     }
   }
   return out;
-}
-
-std::size_t demo_rows() {
-  auto reader = csv::Reader::from_string(read_text(kDemo + "/demo-predictions.csv"), "demo");
-  std::size_t n = 0;
-  while (reader.next())
-    ++n;
-  return n;
 }
 
 std::string label_json(const PredictionsScore& s) {

@@ -368,6 +368,10 @@ class OneShotServer {
   OneShotServer& operator=(const OneShotServer&) = delete;
 
   std::uint16_t port() const { return acceptor_.local_endpoint().port(); }
+  // "scheme://host:port" of this server, e.g. url("https://localhost").
+  std::string url(std::string_view scheme_host) const {
+    return fmt::format("{}:{}", scheme_host, port());
+  }
   // Waits for the exchange to end. The request is empty when none arrived.
   const http::request<http::string_body>& request() {
     finish();
@@ -423,9 +427,8 @@ TEST(Pushgateway, PostsTheExpositionUnderTheJobAndGroupingPath) {
   SweepMetrics m("9.9.9");
   m.cache_lookups(CacheResult::hit).Increment(3);
   OneShotServer gateway(200, "");
-  const auto result =
-      push_to_gateway(m, "http://127.0.0.1:" + std::to_string(gateway.port()) + "/", "emosweep",
-                      {{"sweep", "nightly-1"}, {"instance", "shard_0"}});
+  const auto result = push_to_gateway(m, gateway.url("http://127.0.0.1") + "/", "emosweep",
+                                      {{"sweep", "nightly-1"}, {"instance", "shard_0"}});
   EXPECT_TRUE(result.ok()) << result.describe();
   EXPECT_EQ(result.describe(), "HTTP 200");
   EXPECT_THAT(result.error, IsEmpty());
@@ -447,51 +450,49 @@ TEST(Pushgateway, PostsTheExpositionUnderTheJobAndGroupingPath) {
 TEST(Pushgateway, ReportsTheGatewaysRefusal) {
   SweepMetrics m("9.9.9");
   OneShotServer gateway(400, "pushed metrics are invalid or inconsistent\nsecond line");
-  const auto result =
-      push_to_gateway(m, "http://127.0.0.1:" + std::to_string(gateway.port()), "emosweep");
+  const auto result = push_to_gateway(m, gateway.url("http://127.0.0.1"), "emosweep");
   EXPECT_FALSE(result.ok());
   EXPECT_EQ(result.status, 400);
   EXPECT_EQ(result.describe(), "HTTP 400: pushed metrics are invalid or inconsistent");
 }
 
-TEST(Pushgateway, PushesOverHttpsToAVerifiedGateway) {
-  SweepMetrics m("9.9.9");
-  TestPki pki;
-  ScopedCaStore store(pki.ca_file());
-  OneShotServer gateway(200, "", &pki);
-  const auto result =
-      push_to_gateway(m, "https://localhost:" + std::to_string(gateway.port()), "emosweep");
+// A TLS gateway whose certificate (for localhost) comes from a throwaway CA; each test says
+// which CA store the client trusts.
+class PushgatewayTls : public ::testing::Test {
+ protected:
+  PushResult push(std::string_view scheme_host) {
+    return push_to_gateway(metrics_, gateway_.url(scheme_host), "emosweep");
+  }
+  SweepMetrics metrics_{"9.9.9"};
+  TestPki pki_;
+  OneShotServer gateway_{200, "", &pki_};
+};
+
+TEST_F(PushgatewayTls, PushesToAVerifiedGateway) {
+  ScopedCaStore store(pki_.ca_file());
+  const auto result = push("https://localhost");
   EXPECT_TRUE(result.ok()) << result.describe();
-  EXPECT_EQ(gateway.server_name(), "localhost");
-  EXPECT_EQ(gateway.request()[http::field::host], "localhost:" + std::to_string(gateway.port()));
-  EXPECT_EQ(gateway.request().target(), "/metrics/job/emosweep");
+  EXPECT_EQ(gateway_.server_name(), "localhost");
+  EXPECT_EQ(gateway_.request()[http::field::host], "localhost:" + std::to_string(gateway_.port()));
+  EXPECT_EQ(gateway_.request().target(), "/metrics/job/emosweep");
 }
 
-TEST(Pushgateway, RefusesAnHttpsGatewayWhoseCertificateDoesNotMatch) {
-  SweepMetrics m("9.9.9");
-  TestPki pki;
-  ScopedCaStore store(pki.ca_file());
-  // The certificate names localhost, not 127.0.0.1.
-  OneShotServer gateway(200, "", &pki);
-  const auto result =
-      push_to_gateway(m, "https://127.0.0.1:" + std::to_string(gateway.port()), "emosweep");
+TEST_F(PushgatewayTls, RefusesAGatewayWhoseCertificateDoesNotMatch) {
+  ScopedCaStore store(pki_.ca_file());
+  const auto result = push("https://127.0.0.1");  // the certificate names localhost
   EXPECT_FALSE(result.ok());
   EXPECT_THAT(result.describe(), StartsWith("TLS handshake with "));
   EXPECT_THAT(result.describe(), HasSubstr("IP address mismatch"));
-  EXPECT_EQ(gateway.request().target(), "");  // nothing was sent
+  EXPECT_EQ(gateway_.request().target(), "");  // nothing was sent
 }
 
-TEST(Pushgateway, RefusesAnHttpsGatewayNoTrustedCaVouchesFor) {
-  SweepMetrics m("9.9.9");
-  TestPki pki;
+TEST_F(PushgatewayTls, RefusesAGatewayNoTrustedCaVouchesFor) {
   ScopedCaStore store("/nonexistent/ca.pem");  // an empty system store
-  OneShotServer gateway(200, "", &pki);
-  const auto result =
-      push_to_gateway(m, "https://localhost:" + std::to_string(gateway.port()), "emosweep");
+  const auto result = push("https://localhost");
   EXPECT_FALSE(result.ok());
   EXPECT_THAT(result.describe(), StartsWith("TLS handshake with "));
   EXPECT_THAT(result.describe(), HasSubstr("certificate"));
-  EXPECT_EQ(gateway.request().target(), "");
+  EXPECT_EQ(gateway_.request().target(), "");
 }
 
 }  // namespace
