@@ -148,6 +148,7 @@ EndpointWorker::EndpointWorker(WorkerContext context, std::size_t endpoint, std:
   client_ = std::make_unique<providers::HttpClient>(io_.get_executor(), http);
   if (ctx_.metrics) {
     handles_ = &ctx_.metrics->endpoint(config_.name);
+    model_handles_.assign(ctx_.config->models.size(), nullptr);
     handles_->concurrency_limit().Set(adaptive_.limit());
   }
 }
@@ -194,6 +195,7 @@ void EndpointWorker::finish_jobs(std::size_t n) {
   // the endpoint drains), not on every answer.
   const std::size_t half = capacity_ / 2, after = before - n;
   if ((before > half && after <= half) || after == 0) ctx_.planner_signal->notify();
+  if (after == 0 && ctx_.drained) ctx_.drained->ring();
   pump();
 }
 
@@ -273,8 +275,12 @@ void EndpointWorker::stop_endpoint(std::string reason) {
 
 asio::awaitable<void> EndpointWorker::run_job(std::shared_ptr<Job> job) {
   const ModelConfig& model = ctx_.config->models[job->unit.model];
-  metrics::ModelHandles* mh =
-      ctx_.metrics ? &ctx_.metrics->model(config_.name, model.name) : nullptr;
+  metrics::ModelHandles* mh = nullptr;
+  if (ctx_.metrics) {
+    auto& slot = model_handles_[job->unit.model];
+    if (!slot) slot = &ctx_.metrics->model(config_.name, model.name);
+    mh = slot;
+  }
   AttemptState state;
   bool reserved_budget = false;
   auto release_budget = [&] {

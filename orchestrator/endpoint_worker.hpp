@@ -10,6 +10,7 @@
 #include <memory>
 #include <random>
 #include <string>
+#include <vector>
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
@@ -36,6 +37,7 @@ struct WorkerContext {
   RunCounters* counters = nullptr;
   Channel<PendingStore>* writer = nullptr;
   Signal* planner_signal = nullptr;
+  Doorbell* drained = nullptr;  // rung when the worker has nothing outstanding
   std::string run_id;
   double budget_micros = 0;  // 0: none
   std::atomic<bool>* budget_exhausted = nullptr;
@@ -98,6 +100,9 @@ class EndpointWorker {
   RetryBudget retry_budget_;
   std::mt19937_64 random_;
   metrics::EndpointHandles* handles_ = nullptr;
+  // Per model (by index; null: not made yet), so that a request does not look its series up
+  // by name (label sanitising, a lock, a map): io thread only.
+  std::vector<metrics::ModelHandles*> model_handles_;
 
   std::deque<std::shared_ptr<Job>> queue_;  // io thread only
   std::uint32_t running_ = 0;               // io thread only

@@ -1,8 +1,10 @@
 #include "orchestrator/run.hpp"
 
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <sys/resource.h>
+#include <sys/signalfd.h>
 #include <unistd.h>
 #include <cerrno>
 
@@ -97,6 +99,15 @@ std::string mock_base_url(providers::Dialect d, std::uint16_t port) {
       return origin + "/v1beta";
   }
   return origin;
+}
+
+// The signals that stop a run (drain, then exit 130).
+sigset_t stop_signals() {
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  return signals;
 }
 
 class Runner {
@@ -272,12 +283,8 @@ class Runner {
     if (config_.budget_usd > 0) metrics_->budget_usd().Set(config_.budget_usd);
     start_mocks();
 
-    // Block the signals in every thread; the main thread takes them with sigtimedwait.
-    sigset_t signals;
-    sigemptyset(&signals);
-    sigaddset(&signals, SIGINT);
-    sigaddset(&signals, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+    // Blocked in every thread since run_sweep(); the supervisor takes them from a signalfd.
+    const sigset_t signals = stop_signals();
 
     scoring_ = std::make_unique<ScoringStage>(*task_, config_, variants_, config_.output_dir,
                                               metrics_.get());
@@ -312,6 +319,7 @@ class Runner {
     ctx.counters = &counters_;
     ctx.writer = writer_.get();
     ctx.planner_signal = &planner_signal_;
+    ctx.drained = &drained_;
     ctx.run_id = run_id_;
     ctx.budget_micros = config_.budget_usd * 1e6;
     ctx.budget_exhausted = &budget_exhausted_;
@@ -421,7 +429,10 @@ class Runner {
       spdlog::error("planner: {}", e.what());
       set_fatal(e.what());
     }
-    if (planners_running_.fetch_sub(1) == 1) planner_done_.store(true);
+    if (planners_running_.fetch_sub(1) == 1) {
+      planner_done_.store(true);
+      drained_.ring();  // the endpoints may have drained already
+    }
     planner_signal_.notify();  // another planner may wait for progress that will not come
   }
 
@@ -614,9 +625,24 @@ class Runner {
     std::optional<std::chrono::steady_clock::time_point> grace_deadline;
     bool cancelled = false;
     metrics::EtaEstimator eta(std::chrono::minutes(2));
+    // Signals arrive on a descriptor so that one poll waits for them, for the doorbell (the
+    // work may be over: checked at once) and for the next tick (WAL sync, progress, run.json).
+    const int signal_fd = ::signalfd(-1, &signals, SFD_NONBLOCK | SFD_CLOEXEC);
+    if (signal_fd < 0) throw std::runtime_error(fmt::format("signalfd: {}", std::strerror(errno)));
+    constexpr auto kTick = std::chrono::milliseconds(250);
+    auto next_tick = std::chrono::steady_clock::now() + kTick;
     for (;;) {
-      timespec timeout{0, 250'000'000};
-      const int sig = sigtimedwait(&signals, nullptr, &timeout);
+      pollfd fds[2] = {{signal_fd, POLLIN, 0}, {drained_.fd(), POLLIN, 0}};
+      const auto wait = std::chrono::ceil<std::chrono::milliseconds>(
+          next_tick - std::chrono::steady_clock::now());
+      int sig = 0;
+      if (::poll(fds, drained_.fd() >= 0 ? 2 : 1,
+                 static_cast<int>(std::max<long>(0, wait.count()))) > 0) {
+        signalfd_siginfo info{};
+        if ((fds[0].revents & POLLIN) && ::read(signal_fd, &info, sizeof info) == sizeof info)
+          sig = static_cast<int>(info.ssi_signo);
+        if (fds[1].revents & POLLIN) drained_.clear();
+      }
       if (sig == SIGINT || sig == SIGTERM) {
         if (interrupted_.exchange(true)) {
           // A second signal: leave at once. Everything stored is already durable (WAL).
@@ -632,27 +658,33 @@ class Runner {
           w->request_stop();
         grace_deadline = std::chrono::steady_clock::now() + options_.grace_period;
       }
-      sync_wal();
       const auto now = std::chrono::steady_clock::now();
-      eta.observe(now, scoring_->scored(), planned_total_);
-      if (auto s = eta.eta_seconds()) metrics_->eta_seconds().Set(*s);
-      metrics_->scoring_queue_depth().Set(static_cast<double>(scoring_->depth()));
-      if (!quiet &&
-          (now - last_print >= (tty ? std::chrono::seconds(1) : std::chrono::seconds(10)))) {
-        print_progress(tty, eta.eta_seconds());
-        last_print = now;
-      }
-      if (now - last_json >= std::chrono::seconds(5)) {
-        write_run_json("running");
-        last_json = now;
-      }
-      if (grace_deadline && !cancelled && now >= *grace_deadline) {
-        for (auto& w : workers_)
-          w->cancel();
-        cancelled = true;
+      // A doorbell between ticks only checks whether the work is over: an endpoint that drains
+      // after every answer (concurrency 1) must not cost a WAL sync per request.
+      if (now >= next_tick || sig != 0) {
+        next_tick = now + kTick;
+        sync_wal();
+        eta.observe(now, scoring_->scored(), planned_total_);
+        if (auto s = eta.eta_seconds()) metrics_->eta_seconds().Set(*s);
+        metrics_->scoring_queue_depth().Set(static_cast<double>(scoring_->depth()));
+        if (!quiet &&
+            (now - last_print >= (tty ? std::chrono::seconds(1) : std::chrono::seconds(10)))) {
+          print_progress(tty, eta.eta_seconds());
+          last_print = now;
+        }
+        if (now - last_json >= std::chrono::seconds(5)) {
+          write_run_json("running");
+          last_json = now;
+        }
+        if (grace_deadline && !cancelled && now >= *grace_deadline) {
+          for (auto& w : workers_)
+            w->cancel();
+          cancelled = true;
+        }
       }
       if (work_finished()) break;
     }
+    ::close(signal_fd);
     for (auto& t : planner_threads_)
       if (t.joinable()) t.join();
     for (auto& io : io_)
@@ -785,6 +817,7 @@ class Runner {
   std::vector<std::unique_ptr<EndpointWorker>> workers_;
   SingleFlight single_flight_;
   Signal planner_signal_;
+  Doorbell drained_;
   RunCounters counters_;
   std::atomic<bool> planner_done_{false};
   std::atomic<bool> stopping_{false};
@@ -802,7 +835,21 @@ class Runner {
 
 int run_sweep(const std::string& sweep_file, const RunOptions& options,
               const TaskFactory& make_task) {
+  // SIGINT and SIGTERM are blocked before any thread exists (RocksDB's background threads
+  // start when the cache opens, the metrics server's with the run), so that every thread
+  // inherits the mask: a process-directed signal is then left pending for the supervisor's
+  // signalfd instead of going to a thread that does not block it, whose default action would
+  // end the process without the drain.
+  const sigset_t signals = stop_signals();
+  sigset_t previous;
+  pthread_sigmask(SIG_BLOCK, &signals, &previous);
+  struct RestoreMask {
+    sigset_t mask;
+    ~RestoreMask() { pthread_sigmask(SIG_SETMASK, &mask, nullptr); }
+  } restore{previous};
   Runner runner(sweep_file, options, make_task);
+  // A dry run only reads: Ctrl-C ends it at once, as for any other command.
+  if (options.dry_run) pthread_sigmask(SIG_SETMASK, &previous, nullptr);
   return runner.execute();
 }
 

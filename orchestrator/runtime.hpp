@@ -2,6 +2,9 @@
 // writer. Not a public API: see run.hpp.
 #pragma once
 
+#include <sys/eventfd.h>
+#include <unistd.h>
+
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -39,6 +42,34 @@ class Signal {
  private:
   std::atomic<std::uint32_t> epoch_{0};
   std::atomic<std::uint32_t> sleepers_{0};
+};
+
+// Wakes the supervising thread, which polls it beside the signal descriptor, when the work
+// may be over: a run ends the moment its last answer is stored instead of on the next
+// progress tick. Any thread; ringing is a single write(2) and is rare (an endpoint drained).
+class Doorbell {
+ public:
+  Doorbell() : fd_(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {}
+  ~Doorbell() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  Doorbell(const Doorbell&) = delete;
+  Doorbell& operator=(const Doorbell&) = delete;
+  void ring() {
+    const std::uint64_t one = 1;
+    if (fd_ >= 0) [[maybe_unused]]
+      auto n = ::write(fd_, &one, sizeof one);
+  }
+  // -1 when no eventfd could be made: the supervisor then only polls on its tick.
+  int fd() const { return fd_; }
+  void clear() {
+    std::uint64_t count = 0;
+    if (fd_ >= 0) [[maybe_unused]]
+      auto n = ::read(fd_, &count, sizeof count);
+  }
+
+ private:
+  int fd_;
 };
 
 // A request to send: everything the network side needs, prepared by the planner.

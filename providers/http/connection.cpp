@@ -36,11 +36,9 @@ namespace {
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 constexpr std::uint32_t header_limit_bytes = 64 * 1024;  // providers send a lot of headers
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (auto& c : out)
+void lower_in_place(std::string& s) {
+  for (auto& c : s)
     if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  return out;
 }
 
 // Registers what a step waits on in the flight, and clears it when the step is over,
@@ -105,7 +103,7 @@ asio::awaitable<ExchangeResult> exchange_on(Stream& stream, Connection& connecti
   out.response.status = message.result_int();
   out.response.headers.reserve(16);
   for (const auto& field : message)
-    out.response.headers.emplace_back(lower(field.name_string()), std::string(field.value()));
+    lower_in_place(out.response.headers.emplace_back(field.name_string(), field.value()).first);
   out.response.body = std::move(message.body());
   co_return out;
 }

@@ -50,12 +50,22 @@ struct Flight
 
 class Connection {
  public:
+  // Beast reads max(512, free capacity) bytes at a time and its parser empties the buffer
+  // after every response, so a buffer left at its first 512 bytes took two reads (two system
+  // calls) for any answer above 512 bytes: nearly all of them (providers' headers alone are
+  // ~1 kB). 8 kB holds a typical chat completion with its headers in one read.
+  static constexpr std::size_t read_buffer_bytes = 8 * 1024;
+
   using Tcp = beast::tcp_stream;
   using Tls = asio::ssl::stream<Tcp>;
 
-  explicit Connection(Tcp&& tcp) : stream_(std::in_place_type<Tcp>, std::move(tcp)) {}
+  explicit Connection(Tcp&& tcp) : stream_(std::in_place_type<Tcp>, std::move(tcp)) {
+    buffer_.reserve(read_buffer_bytes);
+  }
   Connection(Tcp&& tcp, asio::ssl::context& tls)
-      : stream_(std::in_place_type<Tls>, std::move(tcp), tls) {}
+      : stream_(std::in_place_type<Tls>, std::move(tcp), tls) {
+    buffer_.reserve(read_buffer_bytes);
+  }
 
   Tcp& tcp() {
     return stream_.index() == 0 ? std::get<Tcp>(stream_) : std::get<Tls>(stream_).next_layer();

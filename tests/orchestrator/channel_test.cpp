@@ -1,9 +1,13 @@
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <thread>
 #include <vector>
 
+#include <poll.h>
+
 #include "orchestrator/channel.hpp"
+#include "orchestrator/runtime.hpp"
 
 namespace emosweep::orchestrator {
 namespace {
@@ -56,3 +60,39 @@ TEST(Channel, ManyProducersOneSleepingConsumerEveryItemExactlyOnce) {
 
 }  // namespace
 }  // namespace emosweep::orchestrator
+
+namespace emosweep::orchestrator::detail {
+namespace {
+
+bool readable(const Doorbell& bell, int timeout_ms) {
+  pollfd fd{bell.fd(), POLLIN, 0};
+  return ::poll(&fd, 1, timeout_ms) == 1 && (fd.revents & POLLIN);
+}
+
+TEST(Doorbell, RingsUntilClearedAndCoalesces) {
+  Doorbell bell;
+  ASSERT_GE(bell.fd(), 0);
+  EXPECT_FALSE(readable(bell, 0));
+  bell.ring();
+  bell.ring();
+  EXPECT_TRUE(readable(bell, 0));
+  EXPECT_TRUE(readable(bell, 0));  // polling does not consume it
+  bell.clear();                    // one clear takes both rings
+  EXPECT_FALSE(readable(bell, 0));
+  bell.clear();  // clearing a silent bell neither blocks nor fails
+  EXPECT_FALSE(readable(bell, 0));
+}
+
+TEST(Doorbell, WakesAPollOnAnotherThread) {
+  Doorbell bell;
+  std::thread ringer([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    bell.ring();
+  });
+  // Without the ring this poll would wait the whole minute; the test does not time it.
+  EXPECT_TRUE(readable(bell, 60'000));
+  ringer.join();
+}
+
+}  // namespace
+}  // namespace emosweep::orchestrator::detail

@@ -12,6 +12,7 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include "core/error.hpp"
+#include "providers/http/connection.hpp"
 #include "providers/http_client.hpp"
 #include "tests/providers/test_servers.hpp"
 
@@ -51,6 +52,17 @@ void when(asio::io_context& io, std::function<bool()> condition, std::function<v
         action();
       },
       asio::detached);
+}
+
+// Beast reads min(free capacity, 64 kB) but at least 512 bytes at a time, and its parser
+// empties the buffer after each response: a connection buffer left at 512 bytes took two
+// reads (two system calls) for every answer above that, i.e. nearly every provider answer.
+TEST(HttpClient, ConnectionsReadATypicalAnswerInOneGo) {
+  asio::io_context io;
+  http_detail::Connection connection(boost::beast::tcp_stream(io.get_executor()));
+  EXPECT_GE(connection.buffer().capacity(), http_detail::Connection::read_buffer_bytes);
+  EXPECT_GE(http_detail::Connection::read_buffer_bytes, 4096u);  // ~1 kB headers + the body
+  EXPECT_EQ(connection.buffer().size(), 0u);
 }
 
 TEST(HttpClient, SequentialRequestsReuseOneConnection) {
