@@ -56,6 +56,9 @@ class Registered {
 };
 
 Failure failed(Phase phase, error_code ec, const Flight& flight, std::string reason = {}) {
+  // The watchdog's cancellation of an expired flight is a timeout (unless it was also
+  // cancelled by its caller).
+  if (flight.timed_out && !flight.stopped()) ec = beast::error::timeout;
   // A step that succeeded just as the request was cancelled still ends the request.
   if (!ec && flight.stopped()) ec = asio::error::operation_aborted;
   return Failure{phase, ec, std::move(reason)};
@@ -99,6 +102,82 @@ asio::awaitable<ExchangeResult> exchange_on(Stream& stream, Connection& connecti
   flight.stream = nullptr;
   // Bytes after the response mean the stream is out of step: never reuse it.
   out.keep_alive = parser->keep_alive() && !parser->need_eof() && connection.buffer().size() == 0;
+  auto& message = parser->get();
+  out.response.status = message.result_int();
+  out.response.headers.reserve(16);
+  for (const auto& field : message)
+    lower_in_place(out.response.headers.emplace_back(field.name_string(), field.value()).first);
+  out.response.body = std::move(message.body());
+  co_return out;
+}
+
+// Plain TCP, the hot path of every sweep against an http:// endpoint: the socket is driven
+// directly (no Beast stream timer armed and cancelled per step, no composed read operation)
+// and the response is parsed eagerly from the connection's buffer. The deadline is the
+// client's watchdog's job (Flight::expire): a flight it expired reports a timeout.
+asio::awaitable<ExchangeResult> exchange_plain(Connection& connection, const std::string& wire,
+                                               bool head_request, std::size_t max_body,
+                                               Flight& flight) {
+  ExchangeResult out;
+  beast::tcp_stream& tcp = connection.tcp();
+  tcp.expires_never();
+  auto& socket = tcp.socket();
+  flight.stream = &tcp;
+  auto [write_ec, written] = co_await asio::async_write(socket, asio::buffer(wire), use_tuple);
+  if (write_ec || flight.stopped() || flight.timed_out) {
+    flight.stream = nullptr;
+    out.failure = failed(Phase::write, write_ec, flight);
+    co_return out;
+  }
+  // Interim 1xx responses (a "100 Continue" some servers send unasked) precede the real one.
+  constexpr int max_interim_responses = 8;
+  beast::flat_buffer& buffer = connection.buffer();
+  std::optional<http::response_parser<http::string_body>> parser;
+  for (int interim = 0;; ++interim) {
+    parser.emplace();
+    parser->eager(true);  // header and body in one put() when both are there
+    parser->header_limit(header_limit_bytes);
+    parser->body_limit(max_body);
+    if (head_request) parser->skip(true);
+    error_code ec;
+    while (!parser->is_done()) {
+      if (buffer.size() != 0) {
+        const auto used = parser->put(buffer.data(), ec);
+        buffer.consume(used);
+        if (ec && ec != http::error::need_more) break;
+        const bool progressed = !ec && used != 0;
+        ec = {};
+        if (progressed) continue;
+      }
+      // As Beast reads: the buffer's free room, at least 512 bytes and at most 64 kB.
+      const std::size_t room = std::min<std::size_t>(
+          std::max<std::size_t>(512, buffer.capacity() - buffer.size()), 65536);
+      auto [read_ec, read] = co_await socket.async_read_some(buffer.prepare(room), use_tuple);
+      buffer.commit(read);
+      out.got_response_bytes = out.got_response_bytes || read > 0;
+      if (flight.timed_out && !read_ec) read_ec = asio::error::operation_aborted;
+      if (read_ec == asio::error::eof) {
+        if (parser->got_some())
+          parser->put_eof(ec);  // a body delimited by the end of the connection
+        else
+          ec = http::error::end_of_stream;
+        break;
+      }
+      if (read_ec) {
+        ec = read_ec;
+        break;
+      }
+    }
+    if (ec || flight.stopped() || flight.timed_out) {
+      flight.stream = nullptr;
+      out.failure = failed(Phase::read, ec, flight);
+      co_return out;
+    }
+    const unsigned status = parser->get().result_int();
+    if (status < 100 || status >= 200 || status == 101 || interim == max_interim_responses) break;
+  }
+  flight.stream = nullptr;
+  out.keep_alive = parser->keep_alive() && !parser->need_eof() && buffer.size() == 0;
   auto& message = parser->get();
   out.response.status = message.result_int();
   out.response.headers.reserve(16);
@@ -289,8 +368,7 @@ asio::awaitable<ExchangeResult> exchange(Connection& connection, const std::stri
   if (auto* tls = connection.tls())
     co_return co_await exchange_on(*tls, connection, wire, head_request, max_body, flight,
                                    deadline);
-  co_return co_await exchange_on(connection.tcp(), connection, wire, head_request, max_body, flight,
-                                 deadline);
+  co_return co_await exchange_plain(connection, wire, head_request, max_body, flight);
 }
 
 }  // namespace emosweep::providers::http_detail

@@ -38,12 +38,22 @@ struct Flight
   asio::steady_timer* timer = nullptr;
   asio::ip::tcp::resolver* resolver = nullptr;
   beast::tcp_stream* stream = nullptr;
+  // A plain exchange is bounded by the client's watchdog rather than a timer of its own:
+  // `watched` while it runs, expired (timed_out, its socket operations cancelled) once the
+  // watchdog finds `deadline` passed.
+  bool watched = false;
+  bool timed_out = false;
+  Clock::time_point deadline{};
 
   bool stopped() const { return aborted || caller.cancelled() != asio::cancellation_type::none; }
   void abort() {
     aborted = true;
     if (timer) timer->cancel();
     if (resolver) resolver->cancel();
+    if (stream) stream->cancel();
+  }
+  void expire() {
+    timed_out = true;
     if (stream) stream->cancel();
   }
 };
@@ -123,7 +133,9 @@ struct ExchangeResult {
 };
 
 // Writes `wire` (a serialized request, see wire.hpp) and reads the complete response (at most
-// `max_body` body bytes) by `deadline`.
+// `max_body` body bytes). Over TLS every step ends by `deadline` (the stream's timer); over
+// plain TCP the caller bounds it with Flight::expire() (the client's watchdog), which makes
+// the exchange fail with a timeout.
 asio::awaitable<ExchangeResult> exchange(Connection& connection, const std::string& wire,
                                          bool head_request, std::size_t max_body, Flight& flight,
                                          Clock::time_point deadline);

@@ -379,6 +379,59 @@ TEST(HttpClient, SlowServerTimesOut) {
   EXPECT_FALSE(next.reused_connection);  // the timed-out connection was closed
 }
 
+// Plain exchanges share one watchdog timer: the late request times out, the others on the
+// same client, before and after it, are not disturbed.
+TEST(HttpClient, TheWatchdogEndsOnlyTheLateRequest) {
+  TestHttpServer server([](const ServerRequest& r) {
+    ServerReply reply;
+    if (r.target == "/slow") reply.delay = 30s;
+    if (r.target == "/soon") reply.delay = 100ms;
+    return reply;
+  });
+  asio::io_context io;
+  auto config = direct_config();
+  config.request_timeout = 400ms;
+  HttpClient client(io.get_executor(), config);
+  std::vector<HttpRequest> requests{get(server.url("/slow"))};
+  for (int i = 0; i < 6; ++i)
+    requests.push_back(get(server.url(i % 2 ? "/soon" : "/fast")));
+  const auto results = send_all(io, client, requests);
+  EXPECT_EQ(results[0].error, TransportError::timeout) << results[0].detail;
+  EXPECT_NE(results[0].detail.find("reading the response"), std::string::npos) << results[0].detail;
+  for (std::size_t i = 1; i < results.size(); ++i)
+    EXPECT_EQ(results[i].error, TransportError::none) << i << ": " << results[i].detail;
+  // Deadlines are per request: a request started later gets its own 400 ms.
+  const auto later = send_one(io, client, get(server.url("/soon")));
+  EXPECT_EQ(later.error, TransportError::none) << later.detail;
+}
+
+// The watchdog's pending tick must not touch a destroyed client (AddressSanitizer runs this).
+TEST(HttpClient, DestroyedWhileItsWatchdogIsArmed) {
+  TestHttpServer server([](const ServerRequest&) {
+    ServerReply reply;
+    reply.stall = true;
+    return reply;
+  });
+  asio::io_context io;
+  std::optional<HttpResult> result;
+  {
+    auto config = direct_config();
+    config.request_timeout = 60s;
+    HttpClient client(io.get_executor(), config);
+    asio::co_spawn(io, client.send(get(server.url())), [&](std::exception_ptr e, HttpResult r) {
+      if (!e) result = std::move(r);
+    });
+    when(
+        io, [&] { return server.requests() == 1; }, [&] { client.cancel_all(); });
+    while (!result && io.run_one_for(10s) > 0) {
+    }
+  }
+  io.restart();
+  io.run_for(200ms);  // the cancelled tick of the destroyed client's watchdog runs here
+  ASSERT_TRUE(result.has_value());
+  EXPECT_EQ(result->error, TransportError::cancelled) << result->detail;
+}
+
 TEST(HttpClient, WaitingForAPooledConnectionTimesOut) {
   TestHttpServer server([](const ServerRequest&) {
     ServerReply reply;
