@@ -1,5 +1,6 @@
 #include "core/json.hpp"
 
+#include <cassert>
 #include <charconv>
 #include <cmath>
 #include <cstring>
@@ -178,6 +179,15 @@ Writer& Writer::key(std::string_view k) {
   before_value();
   append_string(*out_, k);
   out_->push_back(':');
+  after_key_ = true;
+  return *this;
+}
+Writer& Writer::literal_key(std::string_view k) {
+  assert(all_ascii(k) && next_escape(k, 0) == k.size());
+  before_value();
+  out_->push_back('"');
+  out_->append(k);
+  out_->append("\":", 2);
   after_key_ = true;
   return *this;
 }

@@ -2,6 +2,7 @@
 // RFC 8259; ill-formed UTF-8 is replaced with U+FFFD so the output is always valid JSON.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -44,12 +45,25 @@ class Writer {
     key(k);
     return value(v);
   }
+  // Keys spelled in the source (string literals, the common case: every results.jsonl row has
+  // ~25) are copied as they are, without the escaping pass. They must need no escaping: no
+  // '"', '\\', control or non-ASCII bytes (asserted in debug builds).
+  template <std::size_t N>
+  Writer& key(const char (&k)[N]) {
+    return literal_key(std::string_view(k, N - 1));
+  }
+  template <std::size_t N, typename T>
+  Writer& field(const char (&k)[N], const T& v) {
+    key(k);
+    return value(v);
+  }
 
   const std::string& str() const { return *out_; }
   std::string take() { return std::move(*out_); }
 
  private:
   void before_value();
+  Writer& literal_key(std::string_view k);
   std::string own_;
   std::string* out_;
   std::vector<bool> first_;  // per open container: no element written yet

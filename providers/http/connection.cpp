@@ -64,6 +64,52 @@ Failure failed(Phase phase, error_code ec, const Flight& flight, std::string rea
   return Failure{phase, ec, std::move(reason)};
 }
 
+// Parses a response straight into an HttpResponse: header names lower-cased as they arrive,
+// the body appended to its string. Beast's own message parser would first build a
+// basic_fields (an allocation per header) that we then copied.
+class ResponseParser final : public http::basic_parser<false> {
+ public:
+  ResponseParser(HttpResponse& response, std::size_t max_body, bool head_request)
+      : response_(response), max_body_(max_body) {
+    header_limit(header_limit_bytes);
+    body_limit(max_body);
+    eager(true);  // header and body in one put() when both are there
+    if (head_request) skip(true);
+  }
+
+ private:
+  void on_request_impl(http::verb, beast::string_view, beast::string_view, int,
+                       error_code&) override {}
+  void on_response_impl(int code, beast::string_view, int, error_code&) override {
+    // An interim 1xx response is followed by the real one: start over.
+    response_.status = static_cast<unsigned>(code);
+    response_.headers.clear();
+    response_.body.clear();
+  }
+  void on_field_impl(http::field, beast::string_view name, beast::string_view value,
+                     error_code&) override {
+    lower_in_place(response_.headers.emplace_back(name, value).first);
+  }
+  void on_header_impl(error_code&) override {}
+  void on_body_init_impl(const boost::optional<std::uint64_t>& length, error_code&) override {
+    if (length)
+      response_.body.reserve(static_cast<std::size_t>(std::min<std::uint64_t>(*length, max_body_)));
+  }
+  std::size_t on_body_impl(beast::string_view body, error_code&) override {
+    response_.body.append(body.data(), body.size());
+    return body.size();
+  }
+  void on_chunk_header_impl(std::uint64_t, beast::string_view, error_code&) override {}
+  std::size_t on_chunk_body_impl(std::uint64_t, beast::string_view body, error_code&) override {
+    response_.body.append(body.data(), body.size());
+    return body.size();
+  }
+  void on_finish_impl(error_code&) override {}
+
+  HttpResponse& response_;
+  std::size_t max_body_;
+};
+
 template <typename Stream>
 asio::awaitable<ExchangeResult> exchange_on(Stream& stream, Connection& connection,
                                             const std::string& wire, bool head_request,
@@ -81,12 +127,10 @@ asio::awaitable<ExchangeResult> exchange_on(Stream& stream, Connection& connecti
   }
   // Interim 1xx responses (a "100 Continue" some servers send unasked) precede the real one.
   constexpr int max_interim_responses = 8;
-  std::optional<http::response_parser<http::string_body>> parser;
+  out.response.headers.reserve(16);
+  std::optional<ResponseParser> parser;
   for (int interim = 0;; ++interim) {
-    parser.emplace();
-    parser->header_limit(header_limit_bytes);
-    parser->body_limit(max_body);
-    if (head_request) parser->skip(true);
+    parser.emplace(out.response, max_body, head_request);
     auto [read_ec, read] =
         co_await http::async_read(stream, connection.buffer(), *parser, use_tuple);
     out.got_response_bytes =
@@ -96,18 +140,12 @@ asio::awaitable<ExchangeResult> exchange_on(Stream& stream, Connection& connecti
       out.failure = failed(Phase::read, read_ec, flight);
       co_return out;
     }
-    const unsigned status = parser->get().result_int();
+    const unsigned status = out.response.status;
     if (status < 100 || status >= 200 || status == 101 || interim == max_interim_responses) break;
   }
   flight.stream = nullptr;
   // Bytes after the response mean the stream is out of step: never reuse it.
   out.keep_alive = parser->keep_alive() && !parser->need_eof() && connection.buffer().size() == 0;
-  auto& message = parser->get();
-  out.response.status = message.result_int();
-  out.response.headers.reserve(16);
-  for (const auto& field : message)
-    lower_in_place(out.response.headers.emplace_back(field.name_string(), field.value()).first);
-  out.response.body = std::move(message.body());
   co_return out;
 }
 
@@ -132,13 +170,10 @@ asio::awaitable<ExchangeResult> exchange_plain(Connection& connection, const std
   // Interim 1xx responses (a "100 Continue" some servers send unasked) precede the real one.
   constexpr int max_interim_responses = 8;
   beast::flat_buffer& buffer = connection.buffer();
-  std::optional<http::response_parser<http::string_body>> parser;
+  out.response.headers.reserve(16);
+  std::optional<ResponseParser> parser;
   for (int interim = 0;; ++interim) {
-    parser.emplace();
-    parser->eager(true);  // header and body in one put() when both are there
-    parser->header_limit(header_limit_bytes);
-    parser->body_limit(max_body);
-    if (head_request) parser->skip(true);
+    parser.emplace(out.response, max_body, head_request);
     error_code ec;
     while (!parser->is_done()) {
       if (buffer.size() != 0) {
@@ -173,17 +208,11 @@ asio::awaitable<ExchangeResult> exchange_plain(Connection& connection, const std
       out.failure = failed(Phase::read, ec, flight);
       co_return out;
     }
-    const unsigned status = parser->get().result_int();
+    const unsigned status = out.response.status;
     if (status < 100 || status >= 200 || status == 101 || interim == max_interim_responses) break;
   }
   flight.stream = nullptr;
   out.keep_alive = parser->keep_alive() && !parser->need_eof() && buffer.size() == 0;
-  auto& message = parser->get();
-  out.response.status = message.result_int();
-  out.response.headers.reserve(16);
-  for (const auto& field : message)
-    lower_in_place(out.response.headers.emplace_back(field.name_string(), field.value()).first);
-  out.response.body = std::move(message.body());
   co_return out;
 }
 

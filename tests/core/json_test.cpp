@@ -97,3 +97,33 @@ TEST(JsonWriter, NumbersRoundTrip) {
 
 }  // namespace
 }  // namespace emosweep::json
+
+namespace emosweep::json {
+namespace {
+
+TEST(JsonWriter, LiteralKeysAreWrittenLikeEscapedOnes) {
+  Writer literal;
+  literal.begin_object();
+  literal.field("model", "m\"1");
+  literal.key("masks").begin_array().begin_object();
+  literal.field("f1", 0.5).field("agree", 4);
+  literal.end_object().end_array();
+  literal.key("empty").null();
+  literal.end_object();
+
+  const std::string model = "model", masks = "masks", f1 = "f1", agree = "agree", empty = "empty";
+  Writer runtime;
+  runtime.begin_object();
+  runtime.field(std::string_view(model), "m\"1");
+  runtime.key(std::string_view(masks)).begin_array().begin_object();
+  runtime.field(std::string_view(f1), 0.5).field(std::string_view(agree), 4);
+  runtime.end_object().end_array();
+  runtime.key(std::string_view(empty)).null();
+  runtime.end_object();
+
+  EXPECT_EQ(literal.str(), runtime.str());
+  EXPECT_EQ(literal.str(), R"({"model":"m\"1","masks":[{"f1":0.5,"agree":4}],"empty":null})");
+}
+
+}  // namespace
+}  // namespace emosweep::json
