@@ -46,7 +46,9 @@ struct HttpClientConfig {
   // Resolve + TCP connect + proxy CONNECT + TLS handshake of a new connection.
   std::chrono::milliseconds connect_timeout{10'000};
   // The whole send(): waiting for a pooled connection, connecting (also bounded by
-  // connect_timeout), writing the request and reading the complete response.
+  // connect_timeout), writing the request and reading the complete response. Over plain TCP
+  // the exchange is bounded by the client's watchdog, which may end it up to a tenth of this
+  // (at most 100 ms) after the deadline.
   std::chrono::milliseconds request_timeout{120'000};
   // An idle pooled connection older than this is closed instead of reused.
   std::chrono::milliseconds idle_timeout{60'000};
