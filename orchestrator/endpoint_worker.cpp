@@ -335,7 +335,7 @@ asio::awaitable<void> EndpointWorker::run_job(std::shared_ptr<Job> job) {
       http = co_await client_->send(request);
     }
     if (http.error == providers::TransportError::cancelled) break;  // hard shutdown: dropped
-    const providers::DecodedResponse decoded =
+    providers::DecodedResponse decoded =
         http.ok() ? codec_->decode(http.response)
                   : providers::transport_failure(providers::to_string(http.error));
     const double latency_s = std::chrono::duration<double>(http.latency).count();
@@ -347,7 +347,9 @@ asio::awaitable<void> EndpointWorker::run_job(std::shared_ptr<Job> job) {
     const Decision decision = decide(decoded.outcome, state, config_.retries, retry_budget_);
 
     if (decision == Decision::done) {
-      const auto& r = decoded.response;
+      // The answer is not needed here any more: its strings move on, copied only where both
+      // the cache and the scorer keep one.
+      auto& r = decoded.response;
       double cost = 0;
       if (model.price) {
         cost =
@@ -375,9 +377,9 @@ asio::awaitable<void> EndpointWorker::run_job(std::shared_ptr<Job> job) {
       auto& v = pending->value;
       v.text = r.text;
       v.finish_reason = r.finish_reason;
-      v.request_id = r.request_id;
+      v.request_id = std::move(r.request_id);
       v.run_id = ctx_.run_id;
-      v.model = job->request.model;
+      v.model = std::move(job->request.model);
       v.dialect = config_.dialect;
       v.outcome = decoded.outcome == Outcome::safety_blocked ? "safety_blocked" : "ok";
       v.prompt_tokens = r.usage.prompt_tokens;
@@ -390,15 +392,15 @@ asio::awaitable<void> EndpointWorker::run_job(std::shared_ptr<Job> job) {
                            .count();
       auto c = std::make_unique<Completion>();
       c->unit = job->unit;
-      c->output = r.text;
+      c->output = std::move(r.text);
       c->blocked = decoded.outcome == Outcome::safety_blocked;
-      c->finish_reason = r.finish_reason;
+      c->finish_reason = std::move(r.finish_reason);
       c->prompt_tokens = r.usage.prompt_tokens;
       c->completion_tokens = r.usage.completion_tokens;
       c->latency_ms = v.latency_ms;
       c->attempts = state.attempts;
       c->cost_usd = cost;
-      c->key_hex = job->key_hex;
+      c->key_hex = std::move(job->key_hex);
       pending->completion = std::move(c);
       co_await hand_off(std::move(pending));
       co_return;

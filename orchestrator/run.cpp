@@ -565,8 +565,8 @@ class Runner {
         else
           break;
       entries.clear();
-      for (auto& p : batch)
-        if (p->has_value) entries.emplace_back(p->key, p->value);
+      for (auto& p : batch)  // the value is encoded once and not needed afterwards
+        if (p->has_value) entries.emplace_back(p->key, std::move(p->value));
       if (store_ && !entries.empty()) {
         try {
           store_->write_batch(entries, /*sync=*/false);

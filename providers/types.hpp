@@ -3,6 +3,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -69,6 +70,9 @@ struct HttpRequest {
 };
 
 struct HttpResponse {
+  // Spare capacity the HTTP client leaves after a body of known length: JSON parsers that
+  // read ahead (simdjson needs 64 bytes) can then parse it where it is.
+  static constexpr std::size_t body_padding = 64;
   unsigned status = 0;
   Headers headers;  // lower-case names
   std::string body;

@@ -127,6 +127,9 @@ std::size_t body_capacity_hint(const ChatRequest& request) {
   return size;
 }
 
+// Bodies from the HTTP client come with this much spare capacity: parsed in place.
+static_assert(HttpResponse::body_padding >= simdjson::SIMDJSON_PADDING);
+
 bool parse_json(simdjson::dom::parser& parser, const std::string& body,
                 simdjson::dom::element& root) {
   return parser.parse(body).get(root) == simdjson::SUCCESS;

@@ -92,8 +92,11 @@ class ResponseParser final : public http::basic_parser<false> {
   }
   void on_header_impl(error_code&) override {}
   void on_body_init_impl(const boost::optional<std::uint64_t>& length, error_code&) override {
+    // The slack lets the dialects' JSON parser (simdjson reads 64 bytes past the end) parse
+    // the body in place; without it, it copies every body into a padded buffer first.
     if (length)
-      response_.body.reserve(static_cast<std::size_t>(std::min<std::uint64_t>(*length, max_body_)));
+      response_.body.reserve(static_cast<std::size_t>(std::min<std::uint64_t>(*length, max_body_)) +
+                             HttpResponse::body_padding);
   }
   std::size_t on_body_impl(beast::string_view body, error_code&) override {
     response_.body.append(body.data(), body.size());
