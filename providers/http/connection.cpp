@@ -113,34 +113,31 @@ class ResponseParser final : public http::basic_parser<false> {
   std::size_t max_body_;
 };
 
-template <typename Stream>
-asio::awaitable<ExchangeResult> exchange_on(Stream& stream, Connection& connection,
-                                            const std::string& wire, bool head_request,
-                                            std::size_t max_body, Flight& flight,
-                                            Clock::time_point deadline) {
+// Writes the request on `stream`, then reads responses with `read_one(parser, got_bytes)` until
+// one is final (interim 1xx responses, e.g. a "100 Continue" some servers send unasked, are
+// skipped). The two transports differ only in how one response is read.
+template <typename Stream, typename ReadOne>
+asio::awaitable<ExchangeResult> exchange_with(Stream& stream, Connection& connection,
+                                              const std::string& wire, bool head_request,
+                                              std::size_t max_body, Flight& flight,
+                                              ReadOne read_one) {
   ExchangeResult out;
-  beast::tcp_stream& tcp = connection.tcp();
-  tcp.expires_at(deadline);
-  flight.stream = &tcp;
+  flight.stream = &connection.tcp();
   auto [write_ec, written] = co_await asio::async_write(stream, asio::buffer(wire), use_tuple);
-  if (write_ec || flight.stopped()) {
+  if (write_ec || flight.stopped() || flight.timed_out) {
     flight.stream = nullptr;
     out.failure = failed(Phase::write, write_ec, flight);
     co_return out;
   }
-  // Interim 1xx responses (a "100 Continue" some servers send unasked) precede the real one.
   constexpr int max_interim_responses = 8;
   out.response.headers.reserve(16);
   std::optional<ResponseParser> parser;
   for (int interim = 0;; ++interim) {
     parser.emplace(out.response, max_body, head_request);
-    auto [read_ec, read] =
-        co_await http::async_read(stream, connection.buffer(), *parser, use_tuple);
-    out.got_response_bytes =
-        out.got_response_bytes || read > 0 || parser->got_some() || connection.buffer().size() > 0;
-    if (read_ec || flight.stopped()) {
+    const error_code ec = co_await read_one(*parser, out.got_response_bytes);
+    if (ec || flight.stopped() || flight.timed_out) {
       flight.stream = nullptr;
-      out.failure = failed(Phase::read, read_ec, flight);
+      out.failure = failed(Phase::read, ec, flight);
       co_return out;
     }
     const unsigned status = out.response.status;
@@ -152,71 +149,47 @@ asio::awaitable<ExchangeResult> exchange_on(Stream& stream, Connection& connecti
   co_return out;
 }
 
-// Plain TCP, the hot path of every sweep against an http:// endpoint: the socket is driven
-// directly (no Beast stream timer armed and cancelled per step, no composed read operation)
-// and the response is parsed eagerly from the connection's buffer. The deadline is the
-// client's watchdog's job (Flight::expire): a flight it expired reports a timeout.
-asio::awaitable<ExchangeResult> exchange_plain(Connection& connection, const std::string& wire,
-                                               bool head_request, std::size_t max_body,
-                                               Flight& flight) {
-  ExchangeResult out;
-  beast::tcp_stream& tcp = connection.tcp();
-  tcp.expires_never();
-  auto& socket = tcp.socket();
-  flight.stream = &tcp;
-  auto [write_ec, written] = co_await asio::async_write(socket, asio::buffer(wire), use_tuple);
-  if (write_ec || flight.stopped() || flight.timed_out) {
-    flight.stream = nullptr;
-    out.failure = failed(Phase::write, write_ec, flight);
-    co_return out;
-  }
-  // Interim 1xx responses (a "100 Continue" some servers send unasked) precede the real one.
-  constexpr int max_interim_responses = 8;
-  beast::flat_buffer& buffer = connection.buffer();
-  out.response.headers.reserve(16);
-  std::optional<ResponseParser> parser;
-  for (int interim = 0;; ++interim) {
-    parser.emplace(out.response, max_body, head_request);
-    error_code ec;
-    while (!parser->is_done()) {
-      if (buffer.size() != 0) {
-        const auto used = parser->put(buffer.data(), ec);
-        buffer.consume(used);
-        if (ec && ec != http::error::need_more) break;
-        const bool progressed = !ec && used != 0;
-        ec = {};
-        if (progressed) continue;
-      }
-      // As Beast reads: the buffer's free room, at least 512 bytes and at most 64 kB.
-      const std::size_t room = std::min<std::size_t>(
-          std::max<std::size_t>(512, buffer.capacity() - buffer.size()), 65536);
-      auto [read_ec, read] = co_await socket.async_read_some(buffer.prepare(room), use_tuple);
-      buffer.commit(read);
-      out.got_response_bytes = out.got_response_bytes || read > 0;
-      if (flight.timed_out && !read_ec) read_ec = asio::error::operation_aborted;
-      if (read_ec == asio::error::eof) {
-        if (parser->got_some())
-          parser->put_eof(ec);  // a body delimited by the end of the connection
-        else
-          ec = http::error::end_of_stream;
-        break;
-      }
-      if (read_ec) {
-        ec = read_ec;
-        break;
-      }
+// One response through Beast's composed read (TLS: every step ends by the stream's deadline).
+template <typename Stream>
+asio::awaitable<error_code> read_with_beast(Stream& stream, beast::flat_buffer& buffer,
+                                            ResponseParser& parser, bool& got_bytes) {
+  auto [ec, read] = co_await http::async_read(stream, buffer, parser, use_tuple);
+  got_bytes = got_bytes || read > 0 || parser.got_some() || buffer.size() > 0;
+  co_return ec;
+}
+
+// One response from a plain socket, the hot path of every sweep against an http:// endpoint:
+// the socket is read directly (no Beast stream timer armed and cancelled per step, no composed
+// operation) and parsed eagerly from the connection's buffer. The deadline is the client's
+// watchdog's job (Flight::expire): a read it cancelled, or that completed after it, fails.
+asio::awaitable<error_code> read_plain(tcp::socket& socket, beast::flat_buffer& buffer,
+                                       ResponseParser& parser, const Flight& flight,
+                                       bool& got_bytes) {
+  error_code ec;
+  while (!parser.is_done()) {
+    if (buffer.size() != 0) {
+      const auto used = parser.put(buffer.data(), ec);
+      buffer.consume(used);
+      if (ec && ec != http::error::need_more) co_return ec;
+      const bool progressed = !ec && used != 0;
+      ec = {};
+      if (progressed) continue;
     }
-    if (ec || flight.stopped() || flight.timed_out) {
-      flight.stream = nullptr;
-      out.failure = failed(Phase::read, ec, flight);
-      co_return out;
+    // As Beast reads: the buffer's free room, at least 512 bytes and at most 64 kB.
+    const std::size_t room =
+        std::min<std::size_t>(std::max<std::size_t>(512, buffer.capacity() - buffer.size()), 65536);
+    auto [read_ec, read] = co_await socket.async_read_some(buffer.prepare(room), use_tuple);
+    buffer.commit(read);
+    got_bytes = got_bytes || read > 0;
+    if (flight.timed_out && !read_ec) co_return asio::error::operation_aborted;
+    if (read_ec == asio::error::eof) {
+      if (!parser.got_some()) co_return http::error::end_of_stream;
+      parser.put_eof(ec);  // a body delimited by the end of the connection
+      co_return ec;
     }
-    const unsigned status = out.response.status;
-    if (status < 100 || status >= 200 || status == 101 || interim == max_interim_responses) break;
+    if (read_ec) co_return read_ec;
   }
-  flight.stream = nullptr;
-  out.keep_alive = parser->keep_alive() && !parser->need_eof() && buffer.size() == 0;
-  co_return out;
+  co_return ec;
 }
 
 // Resolves `peer`, bounded by `deadline` (the resolver has no deadline of its own).
@@ -397,10 +370,21 @@ asio::awaitable<OpenResult> open_connection(const Origin& target, const ProxyRou
 asio::awaitable<ExchangeResult> exchange(Connection& connection, const std::string& wire,
                                          bool head_request, std::size_t max_body, Flight& flight,
                                          Clock::time_point deadline) {
-  if (auto* tls = connection.tls())
-    co_return co_await exchange_on(*tls, connection, wire, head_request, max_body, flight,
-                                   deadline);
-  co_return co_await exchange_plain(connection, wire, head_request, max_body, flight);
+  beast::flat_buffer& buffer = connection.buffer();
+  if (auto* tls = connection.tls()) {
+    connection.tcp().expires_at(deadline);
+    co_return co_await exchange_with(*tls, connection, wire, head_request, max_body, flight,
+                                     [tls, &buffer](ResponseParser& parser, bool& got_bytes) {
+                                       return read_with_beast(*tls, buffer, parser, got_bytes);
+                                     });
+  }
+  connection.tcp().expires_never();
+  auto& socket = connection.tcp().socket();
+  co_return co_await exchange_with(
+      socket, connection, wire, head_request, max_body, flight,
+      [&socket, &buffer, &flight](ResponseParser& parser, bool& got_bytes) {
+        return read_plain(socket, buffer, parser, flight, got_bytes);
+      });
 }
 
 }  // namespace emosweep::providers::http_detail

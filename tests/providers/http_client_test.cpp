@@ -39,6 +39,12 @@ ServerReply ok_reply(const ServerRequest&) {
   return ServerReply{};
 }
 
+ServerReply stall_reply(const ServerRequest&) {  // never answers
+  ServerReply reply;
+  reply.stall = true;
+  return reply;
+}
+
 // Runs `condition` checks every few milliseconds on `io`, then `action` once it holds.
 void when(asio::io_context& io, std::function<bool()> condition, std::function<void()> action) {
   asio::co_spawn(
@@ -410,11 +416,7 @@ TEST(HttpClient, TheWatchdogEndsOnlyTheLateRequest) {
 
 // The watchdog's pending tick must not touch a destroyed client (AddressSanitizer runs this).
 TEST(HttpClient, DestroyedWhileItsWatchdogIsArmed) {
-  TestHttpServer server([](const ServerRequest&) {
-    ServerReply reply;
-    reply.stall = true;
-    return reply;
-  });
+  TestHttpServer server(stall_reply);
   asio::io_context io;
   std::optional<HttpResult> result;
   {
@@ -436,11 +438,7 @@ TEST(HttpClient, DestroyedWhileItsWatchdogIsArmed) {
 }
 
 TEST(HttpClient, WaitingForAPooledConnectionTimesOut) {
-  TestHttpServer server([](const ServerRequest&) {
-    ServerReply reply;
-    reply.stall = true;
-    return reply;
-  });
+  TestHttpServer server(stall_reply);
   asio::io_context io;
   auto config = direct_config();
   config.max_connections = 1;
@@ -489,11 +487,7 @@ TEST(HttpClient, CancelAllAbortsEveryRequestInFlight) {
 }
 
 TEST(HttpClient, PerOperationCancellationAbortsOneRequest) {
-  TestHttpServer server([](const ServerRequest&) {
-    ServerReply reply;
-    reply.stall = true;
-    return reply;
-  });
+  TestHttpServer server(stall_reply);
   asio::io_context io;
   HttpClient client(io.get_executor(), direct_config());
   asio::cancellation_signal signal;
