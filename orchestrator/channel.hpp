@@ -57,10 +57,15 @@ class Channel {
     item.release();
     pushes_.fetch_add(1, std::memory_order_relaxed);
     // Sequentially consistent with the consumer's `sleeping_` store (Dekker's pattern): either
-    // it sees the new count and does not sleep, or we see it sleeping and wake it.
+    // it sees the new count and does not sleep, or we see it sleeping and wake it. One wake per
+    // sleep: the producer that wakes it clears the flag, so the pushes made before the consumer
+    // gets a core do not each pay a futex call.
     pushed_.fetch_add(1, std::memory_order_seq_cst);
-    if (sleeping_.load(std::memory_order_seq_cst) && depth() >= wake_batch_)
+    if (sleeping_.load(std::memory_order_seq_cst) && depth() >= wake_batch_ &&
+        sleeping_.exchange(false, std::memory_order_seq_cst)) {
+      wakes_.fetch_add(1, std::memory_order_relaxed);
       futex_wake_all(pushed_);
+    }
     return true;
   }
 
@@ -83,6 +88,7 @@ class Channel {
       }
       sleeping_.store(true, std::memory_order_seq_cst);
       if (queue_.empty() && !closed_.load(std::memory_order_acquire)) {
+        sleeps_.fetch_add(1, std::memory_order_relaxed);
         const auto us = tick_.count();
         const timespec timeout{static_cast<time_t>(us / 1'000'000),
                                static_cast<long>(us % 1'000'000) * 1000};
@@ -99,6 +105,10 @@ class Channel {
     futex_wake_all(pushed_);
   }
 
+  // Diagnostics: how often the consumer went to sleep, and how often a producer woke it.
+  std::uint64_t sleeps() const { return sleeps_.load(std::memory_order_relaxed); }
+  std::uint64_t wakes() const { return wakes_.load(std::memory_order_relaxed); }
+
   std::size_t depth() const {
     const auto q = popped_.load(std::memory_order_relaxed);
     const auto p = pushes_.load(std::memory_order_relaxed);
@@ -114,6 +124,8 @@ class Channel {
   std::atomic<std::uint64_t> popped_{0};
   std::atomic<bool> sleeping_{false};
   std::atomic<bool> closed_{false};
+  std::atomic<std::uint64_t> sleeps_{0};
+  std::atomic<std::uint64_t> wakes_{0};
 };
 
 }  // namespace emosweep::orchestrator

@@ -58,6 +58,33 @@ TEST(Channel, ManyProducersOneSleepingConsumerEveryItemExactlyOnce) {
     ASSERT_EQ(seen[i], 1u) << i;
 }
 
+// A producer far faster than the consumer wakes it once per sleep, not once per push made
+// while the woken consumer waits for a core.
+TEST(Channel, OneWakePerSleep) {
+  Channel<std::uint64_t> ch(1u << 16, /*wake_batch=*/8, std::chrono::seconds(10));
+  std::uint64_t received = 0;
+  std::thread consumer([&] {
+    while (auto v = ch.pop_wait())
+      ++received;
+  });
+  // Bursts: the eighth push of a burst wakes the sleeping consumer, the rest are made while it
+  // wakes up; between bursts it drains the queue and sleeps again.
+  constexpr std::uint64_t kBursts = 300, kBurst = 200;
+  for (std::uint64_t b = 0; b < kBursts; ++b) {
+    for (std::uint64_t i = 0; i < kBurst; ++i) {
+      auto v = std::make_unique<std::uint64_t>(b * kBurst + i);
+      while (!ch.try_push(v))
+        std::this_thread::yield();
+    }
+    std::this_thread::sleep_for(std::chrono::microseconds(300));
+  }
+  ch.close();
+  consumer.join();
+  EXPECT_EQ(received, kBursts * kBurst);
+  EXPECT_GT(ch.sleeps(), kBursts / 2);
+  EXPECT_LE(ch.wakes(), ch.sleeps());
+}
+
 }  // namespace
 }  // namespace emosweep::orchestrator
 
