@@ -332,7 +332,7 @@ asio::awaitable<void> EndpointWorker::run_job(std::shared_ptr<Job> job) {
     {
       std::optional<metrics::EndpointHandles::InflightGuard> inflight;
       if (handles_) inflight.emplace(handles_->track_inflight());
-      http = co_await client_->send(request);
+      http = co_await client_->send_borrowed(request);  // the job outlives the send
     }
     if (http.error == providers::TransportError::cancelled) break;  // hard shutdown: dropped
     providers::DecodedResponse decoded =
@@ -343,7 +343,7 @@ asio::awaitable<void> EndpointWorker::run_job(std::shared_ptr<Job> job) {
       mh->requests(request_code(http)).Increment();
       mh->request_duration().Observe(latency_s);
     }
-    limiter_.learn(decoded.limits, Clock::now());
+    limiter_.learn(decoded.limits, std::max(now, slot) + http.latency);  // when it came
     const Decision decision = decide(decoded.outcome, state, config_.retries, retry_budget_);
 
     if (decision == Decision::done) {

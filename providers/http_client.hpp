@@ -115,6 +115,9 @@ class HttpClient {
   // co_spawn/awaiting operation, or an awaitable operator) and cancel_all() both complete the
   // request promptly with TransportError::cancelled; the connection it used is closed.
   boost::asio::awaitable<HttpResult> send(HttpRequest request);
+  // send() without the copy, for a request the caller keeps alive and unchanged until the
+  // returned coroutine has completed (a scheduler re-sending one request on retries).
+  boost::asio::awaitable<HttpResult> send_borrowed(const HttpRequest& request);
 
   // Aborts every request in flight (connecting, waiting for a connection, writing or
   // reading); each completes with TransportError::cancelled. Requests sent afterwards are not

@@ -86,7 +86,7 @@ class ClientCore {
                                                    std::chrono::milliseconds(1),
                                                    std::chrono::milliseconds(100))) {}
 
-  asio::awaitable<HttpResult> send(HttpRequest request);
+  asio::awaitable<HttpResult> send(const HttpRequest& request);
 
   void cancel_all() {
     // abort() only cancels waits; the flights unlink themselves when their send() ends.
@@ -100,6 +100,7 @@ class ClientCore {
   struct Lease {
     std::unique_ptr<Connection> connection;
     bool granted = false;  // false: `failure` says why there is no lease
+    bool waited = false;   // granted only after waiting in line for a connection
     Failure failure;
   };
 
@@ -120,8 +121,9 @@ class ClientCore {
   static constexpr std::size_t max_cached_routes = 1024;
   Route make_route(const std::string& url);  // throws InputError for a bad URL
 
+  // `now`: the caller's clock reading, for the pool's idle checks.
   asio::awaitable<Lease> acquire(Pool& pool, Flight& flight, Clock::time_point deadline,
-                                 bool fresh_only);
+                                 bool fresh_only, Clock::time_point now);
 
   // The deadline of plain exchanges: one timer for the client, ticking while some flight is
   // watched, instead of a timer armed and cancelled for every step of every request. A flight
@@ -169,10 +171,10 @@ class ClientCore {
 };
 
 asio::awaitable<ClientCore::Lease> ClientCore::acquire(Pool& pool, Flight& flight,
-                                                       Clock::time_point deadline,
-                                                       bool fresh_only) {
+                                                       Clock::time_point deadline, bool fresh_only,
+                                                       Clock::time_point now) {
   Lease out;
-  if (auto lease = pool.try_acquire(Clock::now(), fresh_only)) {
+  if (auto lease = pool.try_acquire(now, fresh_only)) {
     out.connection = std::move(lease->conn);
     out.granted = true;
     co_return out;
@@ -188,6 +190,7 @@ asio::awaitable<ClientCore::Lease> ClientCore::acquire(Pool& pool, Flight& fligh
   if (waiter.handoff && !flight.stopped()) {
     out.connection = std::move(waiter.handoff->conn);
     out.granted = true;
+    out.waited = true;
     co_return out;
   }
   pool.abandon(waiter, Clock::now());
@@ -214,7 +217,7 @@ ClientCore::Route ClientCore::make_route(const std::string& url) {
   return route;
 }
 
-asio::awaitable<HttpResult> ClientCore::send(HttpRequest request) {
+asio::awaitable<HttpResult> ClientCore::send(const HttpRequest& request) {
   const auto start = Clock::now();
   const auto deadline = start + config_.request_timeout;
   // Entries are never erased, so the reference stays valid while this coroutine is suspended;
@@ -259,8 +262,12 @@ asio::awaitable<HttpResult> ClientCore::send(HttpRequest request) {
             : describe(failure, authority(proxy_route ? proxy_route->proxy : url.origin));
   };
 
+  // Clock reads are counted on this path: one at the start, one at the end, more only after a
+  // wait, a connect or a retry.
+  Clock::time_point finished{};
   for (int attempt = 0;; ++attempt) {
-    auto lease = co_await acquire(pool, flight, deadline, attempt > 0);
+    auto lease =
+        co_await acquire(pool, flight, deadline, attempt > 0, attempt == 0 ? start : Clock::now());
     if (!lease.granted) {
       fail(lease.failure);
       break;
@@ -269,7 +276,7 @@ asio::awaitable<HttpResult> ClientCore::send(HttpRequest request) {
     const bool reused = connection != nullptr;
     // A lease handed over at the deadline: starting a step that is already late would only
     // race the stream's timer (and might still reach the server).
-    if (Clock::now() >= deadline) {
+    if ((lease.waited || attempt > 0) && Clock::now() >= deadline) {
       pool.release(std::move(connection), reused, Clock::now());
       fail(Failure{Phase::connect, beast::error::timeout, "the request deadline passed"});
       break;
@@ -285,11 +292,11 @@ asio::awaitable<HttpResult> ClientCore::send(HttpRequest request) {
       }
       connection = std::move(opened.connection);
       ++stats.connections_opened;
-    }
-    if (Clock::now() >= deadline) {
-      pool.release(std::move(connection), true, Clock::now());
-      fail(Failure{Phase::write, beast::error::timeout, "the request deadline passed"});
-      break;
+      if (Clock::now() >= deadline) {
+        pool.release(std::move(connection), true, Clock::now());
+        fail(Failure{Phase::write, beast::error::timeout, "the request deadline passed"});
+        break;
+      }
     }
     ++stats.requests;
     if (reused) ++stats.reused;
@@ -298,7 +305,8 @@ asio::awaitable<HttpResult> ClientCore::send(HttpRequest request) {
                                        flight, deadline);
     flight.watched = false;
     if (!exchanged.failure.ec) {
-      pool.release(std::move(connection), exchanged.keep_alive, Clock::now());
+      finished = Clock::now();
+      pool.release(std::move(connection), exchanged.keep_alive, finished);
       result.response = std::move(exchanged.response);
       result.reused_connection = reused;
       break;
@@ -316,7 +324,7 @@ asio::awaitable<HttpResult> ClientCore::send(HttpRequest request) {
   }
 
   co_await asio::this_coro::throw_if_cancelled(caller_throws);
-  result.latency = Clock::now() - start;
+  result.latency = (finished != Clock::time_point{} ? finished : Clock::now()) - start;
   co_return result;
 }
 
@@ -328,7 +336,11 @@ HttpClient::HttpClient(boost::asio::any_io_executor executor, HttpClientConfig c
 HttpClient::~HttpClient() = default;
 
 boost::asio::awaitable<HttpResult> HttpClient::send(HttpRequest request) {
-  return core_->send(std::move(request));
+  co_return co_await core_->send(request);  // `request` lives in this coroutine's frame
+}
+
+boost::asio::awaitable<HttpResult> HttpClient::send_borrowed(const HttpRequest& request) {
+  return core_->send(request);
 }
 
 void HttpClient::cancel_all() {

@@ -116,6 +116,44 @@ TEST(HttpClient, ConcurrentRequestsShareABoundedPool) {
   EXPECT_EQ(server.connections_accepted(), stats.connections_opened);
 }
 
+// send_borrowed(): the caller's requests are sent as they are, without copies, each several
+// times and many at once (a scheduler's retries), and are left unchanged.
+TEST(HttpClient, BorrowedRequestsAreSentAsIsAndLeftUnchanged) {
+  TestHttpServer server([](const ServerRequest& r) {
+    ServerReply reply;
+    reply.body = r.target + " " + r.body;
+    return reply;
+  });
+  asio::io_context io;
+  auto config = direct_config();
+  config.max_connections = 3;
+  HttpClient client(io.get_executor(), config);
+  std::vector<HttpRequest> requests;
+  for (int i = 0; i < 8; ++i)
+    requests.push_back(post(server.url("/b/" + std::to_string(i)), "body " + std::to_string(i)));
+  const std::vector<HttpRequest> originals = requests;
+  std::vector<std::string> answers(requests.size() * 3);
+  for (std::size_t i = 0; i < answers.size(); ++i)
+    asio::co_spawn(
+        io,
+        [&, i]() -> asio::awaitable<void> {
+          const HttpResult r = co_await client.send_borrowed(requests[i % requests.size()]);
+          answers[i] = r.ok() ? r.response.body : "error: " + r.detail;
+        },
+        asio::detached);
+  io.run();
+  for (std::size_t i = 0; i < answers.size(); ++i) {
+    const std::size_t k = i % requests.size();
+    EXPECT_EQ(answers[i], "/b/" + std::to_string(k) + " body " + std::to_string(k));
+  }
+  for (std::size_t k = 0; k < requests.size(); ++k) {
+    EXPECT_EQ(requests[k].url, originals[k].url);
+    EXPECT_EQ(requests[k].body, originals[k].body);
+    EXPECT_EQ(requests[k].headers, originals[k].headers);
+  }
+  EXPECT_EQ(client.stats().requests, answers.size());
+}
+
 TEST(HttpClient, SendsMethodHostHeadersAndBody) {
   std::mutex mutex;
   std::vector<ServerRequest> seen;
