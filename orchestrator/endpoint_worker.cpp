@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include <fmt/format.h>
+#include <simdjson.h>
 #include <spdlog/spdlog.h>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -133,6 +134,7 @@ EndpointWorker::EndpointWorker(WorkerContext context, std::size_t endpoint, std:
       random_(0x9e3779b97f4a7c15ULL ^ endpoint),
       capacity_(
           std::max<std::size_t>(64, 2 * static_cast<std::size_t>(config_.limits.concurrency))) {
+  json_parser_ = std::make_unique<simdjson::dom::parser>();
   settings_.dialect = config_.dialect;
   settings_.base_url = std::move(base_url);
   settings_.api_key = config_.api_key;
@@ -336,7 +338,7 @@ asio::awaitable<void> EndpointWorker::run_job(std::shared_ptr<Job> job) {
     }
     if (http.error == providers::TransportError::cancelled) break;  // hard shutdown: dropped
     providers::DecodedResponse decoded =
-        http.ok() ? codec_->decode(http.response)
+        http.ok() ? codec_->decode(http.response, std::chrono::system_clock::now(), *json_parser_)
                   : providers::transport_failure(providers::to_string(http.error));
     const double latency_s = std::chrono::duration<double>(http.latency).count();
     if (mh) {

@@ -28,6 +28,10 @@ class EndpointHandles;
 class ModelHandles;
 }  // namespace emosweep::metrics
 
+namespace simdjson::dom {
+class parser;
+}  // namespace simdjson::dom
+
 namespace emosweep::orchestrator::detail {
 
 // What the worker needs from the run (owned by the runner, outlives every worker).
@@ -103,6 +107,7 @@ class EndpointWorker {
   // Per model (by index; null: not made yet), so that a request does not look its series up
   // by name (label sanitising, a lock, a map): io thread only.
   std::vector<metrics::ModelHandles*> model_handles_;
+  std::unique_ptr<simdjson::dom::parser> json_parser_;  // reused by every decode: io thread only
 
   std::deque<std::shared_ptr<Job>> queue_;  // io thread only
   std::uint32_t running_ = 0;               // io thread only

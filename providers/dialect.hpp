@@ -30,6 +30,10 @@
 
 #include "providers/types.hpp"
 
+namespace simdjson::dom {
+class parser;
+}  // namespace simdjson::dom
+
 namespace emosweep::providers {
 
 inline constexpr std::string_view kDefaultAzureApiVersion = "2024-06-01";
@@ -90,8 +94,14 @@ class DialectCodec {
   // that are truncated, malformed or not JSON at all. Never throws on a bad body (only
   // std::bad_alloc can escape). `now` converts absolute rate-limit reset times (Anthropic's
   // RFC 3339 headers, HTTP-date Retry-After) to waits.
+  //
+  // `parser` is the caller's, reused across calls (one per thread): a fresh parser allocates
+  // its buffers for every response. The overloads without it make one.
   virtual DecodedResponse decode(const HttpResponse& response,
-                                 std::chrono::system_clock::time_point now) const = 0;
+                                 std::chrono::system_clock::time_point now,
+                                 simdjson::dom::parser& parser) const = 0;
+  DecodedResponse decode(const HttpResponse& response,
+                         std::chrono::system_clock::time_point now) const;
   DecodedResponse decode(const HttpResponse& response) const {
     return decode(response, std::chrono::system_clock::now());
   }

@@ -4,12 +4,20 @@
 
 #include <algorithm>
 
+#include <simdjson.h>
+
 #include "core/text.hpp"
 #include "providers/dialects/common.hpp"
 
 namespace emosweep::providers {
 
 DialectCodec::~DialectCodec() = default;
+
+DecodedResponse DialectCodec::decode(const HttpResponse& response,
+                                     std::chrono::system_clock::time_point now) const {
+  simdjson::dom::parser parser;
+  return decode(response, now, parser);
+}
 
 std::unique_ptr<DialectCodec> make_codec(Dialect dialect) {
   switch (dialect) {

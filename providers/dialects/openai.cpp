@@ -103,10 +103,9 @@ class OpenAiCodec final : public DialectCodec {
   }
 
   using DialectCodec::decode;
-  DecodedResponse decode(const HttpResponse& response,
-                         std::chrono::system_clock::time_point now) const override {
+  DecodedResponse decode(const HttpResponse& response, std::chrono::system_clock::time_point now,
+                         simdjson::dom::parser& parser) const override {
     RateLimitInfo limits = parse_openai_rate_limits(response.headers, now);
-    simdjson::dom::parser parser;
     element root;
     if (!parse_json(parser, response.body, root))
       return unrecognised_body(response, reason::invalid_json, std::move(limits));
