@@ -465,6 +465,40 @@ TEST(OpenAiDecode, SuccessWithUsageIdAndRateLimitHeaders) {
   EXPECT_FALSE(d.limits.retry_after.has_value());
 }
 
+// One parser reused for a run of answers (as an endpoint worker does): bigger and smaller
+// bodies, errors and garbage in between, each decoded exactly as with a fresh parser.
+TEST(OpenAiDecode, AReusedParserDecodesEachAnswerAsAFreshOneDoes) {
+  const auto codec = make_codec(Dialect::openai);
+  simdjson::dom::parser reused;
+  const std::string big = std::string(kOpenAiOk).replace(
+      std::string(kOpenAiOk).find("['sad', 'angry']"), 16, "[" + std::string(5000, 'x') + "]");
+  const std::vector<std::pair<unsigned, std::string>> bodies = {
+      {200, big},
+      {200, std::string(kOpenAiOk)},
+      {429, R"({"error":{"message":"Rate limit","type":"requests","code":"rate_limit_exceeded"}})"},
+      {200, "{not json"},
+      {200, std::string(kOpenAiOk)},
+      {500, ""},
+      {200, big}};
+  for (const auto& [status, body] : bodies) {
+    HttpResponse r;
+    r.status = status;
+    r.body = body;
+    const DecodedResponse with_reuse = codec->decode(r, kNow, reused);
+    const DecodedResponse fresh = codec->decode(r, kNow);
+    EXPECT_EQ(outcome(with_reuse), outcome(fresh)) << body.substr(0, 40);
+    EXPECT_EQ(with_reuse.response.text, fresh.response.text);
+    EXPECT_EQ(with_reuse.response.request_id, fresh.response.request_id);
+    EXPECT_EQ(with_reuse.response.usage.prompt_tokens, fresh.response.usage.prompt_tokens);
+    EXPECT_EQ(with_reuse.error_type, fresh.error_type);
+    EXPECT_EQ(with_reuse.provider_message, fresh.provider_message);
+  }
+  HttpResponse last;
+  last.status = 200;
+  last.body = std::string(kOpenAiOk);
+  EXPECT_EQ(codec->decode(last, kNow, reused).response.text, "['sad', 'angry']");
+}
+
 TEST(OpenAiDecode, CompatibleServerWithExtraFieldsAndNoUsage) {
   // Ollama/llama.cpp-like: no id, no usage, extra members; the header id is the fallback.
   const auto d = decode(Dialect::openai, 200,
