@@ -1,11 +1,17 @@
 #include "metrics/server.hpp"
 
 #include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <charconv>
+#include <chrono>
 #include <iterator>
 #include <memory>
+#include <thread>
 
 #include <fmt/format.h>
 #include <prometheus/exposer.h>
@@ -40,6 +46,34 @@ bool is_label_name(std::string_view s) {
   return std::all_of(s.begin(), s.end(), [](char c) {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
   });
+}
+
+// Opens and closes a connection to our own listening socket (host as configured; the wildcard
+// addresses through loopback). Best effort: failures are ignored.
+void knock(const std::string& host, std::uint16_t port) {
+  std::string literal = host;
+  if (literal.size() > 2 && literal.front() == '[') literal = literal.substr(1, literal.size() - 2);
+  if (literal == "0.0.0.0") literal = "127.0.0.1";
+  if (literal == "::") literal = "::1";
+  sockaddr_storage address{};
+  socklen_t length = 0;
+  if (auto* v4 = reinterpret_cast<sockaddr_in*>(&address);
+      ::inet_pton(AF_INET, literal.c_str(), &v4->sin_addr) == 1) {
+    v4->sin_family = AF_INET;
+    v4->sin_port = htons(port);
+    length = sizeof(sockaddr_in);
+  } else if (auto* v6 = reinterpret_cast<sockaddr_in6*>(&address);
+             ::inet_pton(AF_INET6, literal.c_str(), &v6->sin6_addr) == 1) {
+    v6->sin6_family = AF_INET6;
+    v6->sin6_port = htons(port);
+    length = sizeof(sockaddr_in6);
+  } else {
+    return;
+  }
+  const int fd = ::socket(address.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) return;
+  (void)::connect(fd, reinterpret_cast<const sockaddr*>(&address), length);
+  ::close(fd);
 }
 
 }  // namespace
@@ -100,7 +134,22 @@ MetricsServer::MetricsServer(std::string_view address,
 MetricsServer::MetricsServer(std::string_view address, const SweepMetrics& metrics)
     : MetricsServer(address, metrics.collectable()) {}
 
-MetricsServer::~MetricsServer() = default;
+MetricsServer::~MetricsServer() {
+  if (!exposer_) return;
+  // civetweb's stop waits for its listening thread, which sees the stop flag only between polls
+  // of its sockets, two seconds each: every run ended up to two seconds late. Connections to
+  // the port end those polls at once, so stopping takes milliseconds.
+  std::atomic<bool> stopped{false};
+  std::thread waker([this, &stopped] {
+    while (!stopped.load(std::memory_order_acquire)) {
+      knock(host_, port_);
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+  });
+  exposer_.reset();
+  stopped.store(true, std::memory_order_release);
+  waker.join();
+}
 
 std::string MetricsServer::url() const {
   if (!enabled()) return {};

@@ -160,6 +160,7 @@ class ClientCore {
   asio::any_io_executor executor_;
   HttpClientConfig config_;
   asio::ssl::context tls_;
+  bool system_roots_trusted_ = false;  // see trust_system_roots()
   ProxyPolicy proxy_;
   std::unordered_map<std::string, std::unique_ptr<Pool>> pools_;  // never shrinks: Route points in
   std::unordered_map<std::string, Route> routes_;
@@ -282,6 +283,10 @@ asio::awaitable<HttpResult> ClientCore::send(const HttpRequest& request) {
       break;
     }
     if (!reused) {
+      if (url.origin.tls && !system_roots_trusted_) {
+        trust_system_roots(tls_);
+        system_roots_trusted_ = true;
+      }
       auto opened =
           co_await open_connection(url.origin, proxy_route, tls_, flight,
                                    std::min(deadline, Clock::now() + config_.connect_timeout));

@@ -17,8 +17,6 @@ ssl::context make_tls_context(const HttpClientConfig& config) {
   SSL_CTX_set_min_proto_version(ctx.native_handle(), TLS1_2_VERSION);
   ctx.set_options(ssl::context::default_workarounds | ssl::context::no_compression);
   boost::system::error_code ec;
-  // The system store is always trusted; a machine without one simply has no default roots.
-  ctx.set_default_verify_paths(ec);
   if (!config.ca_file.empty()) {
     ctx.load_verify_file(config.ca_file, ec);
     if (ec)
@@ -34,6 +32,12 @@ ssl::context make_tls_context(const HttpClientConfig& config) {
     ctx.set_verify_mode(ssl::verify_peer);
   }
   return ctx;
+}
+
+void trust_system_roots(ssl::context& ctx) {
+  // A machine without a system store simply has no default roots: not an error.
+  boost::system::error_code ec;
+  ctx.set_default_verify_paths(ec);
 }
 
 bool prepare_tls_session(SSL* ssl, const std::string& host) {

@@ -11,10 +11,15 @@
 
 namespace emosweep::providers::http_detail {
 
-// TLS 1.2 or newer, the system trust store plus `config.ca_file`, peer verification on unless
-// `config.insecure_skip_verify` (which logs a warning). Throws emosweep::InputError naming
-// `ca_file` when that file cannot be loaded.
+// TLS 1.2 or newer, `config.ca_file`, peer verification on unless `config.insecure_skip_verify`
+// (which logs a warning). Throws emosweep::InputError naming `ca_file` when that file cannot
+// be loaded. The system trust store comes with trust_system_roots().
 boost::asio::ssl::context make_tls_context(const HttpClientConfig& config);
+
+// Adds the system trust store (always trusted). Separate because reading it takes tens of
+// milliseconds: a client calls it before its first TLS connection, so that a sweep of plain
+// http endpoints (local servers, the mock) does not pay it at start.
+void trust_system_roots(boost::asio::ssl::context& ctx);
 
 // Sets SNI (for host names; RFC 6066 forbids IP literals there) and the name or address the
 // certificate must match. Returns false when OpenSSL refused the settings.
