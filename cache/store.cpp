@@ -228,16 +228,24 @@ void Store::multi_get(std::span<const Key> keys,
   std::vector<rocksdb::Slice> slices(chunk);
   std::vector<rocksdb::PinnableSlice> values(chunk);
   std::vector<rocksdb::Status> statuses(chunk);
+  std::vector<std::uint32_t> order(chunk);
   for (std::size_t begin = 0; begin < keys.size(); begin += chunk) {
     const std::size_t n = std::min(chunk, keys.size() - begin);
+    // Keys handed over in the database's (bytewise) order: RocksDB would otherwise sort them
+    // itself through its comparator's virtual calls. Equal keys may repeat.
+    order.resize(n);
+    for (std::size_t i = 0; i < n; ++i)
+      order[i] = static_cast<std::uint32_t>(begin + i);
+    std::sort(order.begin(), order.end(),
+              [&](std::uint32_t a, std::uint32_t b) { return keys[a] < keys[b]; });
     for (std::size_t i = 0; i < n; ++i) {
-      slices[i] = key_slice(keys[begin + i]);
+      slices[i] = key_slice(keys[order[i]]);
       values[i].Reset();
     }
     impl_->db->MultiGet(impl_->point_reads, impl_->db->DefaultColumnFamily(), n, slices.data(),
-                        values.data(), statuses.data());
+                        values.data(), statuses.data(), /*sorted_input=*/true);
     for (std::size_t i = 0; i < n; ++i) {
-      auto& slot = out[begin + i];
+      auto& slot = out[order[i]];
       if (statuses[i].IsNotFound()) {
         slot.reset();
         continue;

@@ -276,6 +276,17 @@ TEST(CacheStore, WriteBatchAndMultiGet) {
       EXPECT_EQ(*out[i], response(i / 2)) << i;
     }
   }
+  // The same key several times in one call (keys are sorted before the lookup): each answered.
+  const std::vector<Key> repeated = {key_of(5), key_of(9999), key_of(5), key_of(3), key_of(5)};
+  store->multi_get(repeated, out);
+  ASSERT_EQ(out.size(), repeated.size());
+  for (std::size_t i : {0u, 2u, 4u}) {
+    ASSERT_TRUE(out[i].has_value()) << i;
+    EXPECT_EQ(*out[i], response(5)) << i;
+  }
+  EXPECT_FALSE(out[1].has_value());
+  ASSERT_TRUE(out[3].has_value());
+  EXPECT_EQ(*out[3], response(3));
   std::vector<std::optional<CachedResponse>> empty_out(2);
   store->multi_get({}, empty_out);
   EXPECT_TRUE(empty_out.empty());
