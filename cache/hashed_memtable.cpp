@@ -8,6 +8,8 @@
 #include <memory>
 #include <mutex>
 #include <new>
+#include <string>
+#include <string_view>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -27,6 +29,7 @@ using Compare = rocksdb::MemTableRep::KeyComparator;
 // length-prefixed internal key, then the value). Nodes live in the memtable's arena.
 struct Node {
   std::atomic<Node*> next{nullptr};
+  std::uint64_t lead = 0;  // leading_bytes() of the user key, set by Insert()
 
   const char* key() const { return reinterpret_cast<const char*>(this + 1); }
   static Node* of(const char* key) {
@@ -48,6 +51,29 @@ std::uint64_t leading_bytes(const Slice& user_key) {
   for (unsigned char b : bytes)
     value = value << 8 | b;
   return value;
+}
+
+// Whether `compare` orders user keys bytewise (RocksDB's default comparator), judged on probe
+// keys that any other order (reverse, length first...) gets wrong. Only then may the leading
+// bytes of keys stand in for the comparator.
+bool orders_bytewise(const Compare& compare) {
+  static constexpr std::string_view probes[] = {
+      {"", 0},     {"\0", 1},          {"\0\0", 2},        {"\1", 1},    {"a", 1},
+      {"ab", 2},   {"abcdefghij", 10}, {"abcdefghik", 10}, {"b", 1},     {"ba", 2},
+      {"\x7f", 1}, {"\x80", 1},        {"\xff", 1},        {"\xff\0", 2}};
+  const auto encode = [](std::string_view user_key) {
+    std::string key(1, static_cast<char>(user_key.size() + 8));  // varint32 of a small length
+    key.append(user_key);
+    key.append("\x01\x01\0\0\0\0\0\0", 8);  // sequence 1, a value
+    return key;
+  };
+  for (std::string_view a : probes)
+    for (std::string_view b : probes) {
+      const int c = compare(encode(a).data(), encode(b).data());
+      const int expected = a.compare(b);  // char_traits<char> compares as unsigned char
+      if ((c < 0) != (expected < 0) || (c > 0) != (expected > 0)) return false;
+    }
+  return true;
 }
 
 // Iterators are placed in storage their memtable owns: RocksDB only destroys the ones it asks
@@ -111,7 +137,8 @@ class HashedMemTable final : public rocksdb::MemTableRep {
         compare_(compare),
         prefix_extractor_(prefix_extractor),
         mask_(bucket_count - 1),
-        buckets_(std::make_unique<std::atomic<Node*>[]>(bucket_count)) {}
+        buckets_(std::make_unique<std::atomic<Node*>[]>(bucket_count)),
+        bytewise_(orders_bytewise(compare)) {}
 
   // The node goes in the memtable's arena right before the key RocksDB writes.
   rocksdb::KeyHandle Allocate(const size_t len, char** buf) override {
@@ -128,9 +155,11 @@ class HashedMemTable final : public rocksdb::MemTableRep {
   // list see either the old or the new link, and the node complete (release/acquire).
   void Insert(rocksdb::KeyHandle handle) override {
     Node* node = Node::of(static_cast<const char*>(handle));
-    std::atomic<Node*>* link = &bucket(prefix_of(user_key_of(node->key())));
+    const Slice user_key = user_key_of(node->key());
+    node->lead = leading_bytes(user_key);
+    std::atomic<Node*>* link = &bucket(prefix_of(user_key));
     Node* next = link->load(std::memory_order_relaxed);  // only this thread stores links
-    while (next != nullptr && compare_(next->key(), node->key()) < 0) {
+    while (next != nullptr && before(next, node)) {
       link = &next->next;
       next = link->load(std::memory_order_relaxed);
     }
@@ -196,32 +225,27 @@ class HashedMemTable final : public rocksdb::MemTableRep {
     return placed;
   }
 
-  // Every entry in comparator order: sorted by leading key bytes (integer compares, exact
-  // for bytewise comparators), ties by the comparator. If adjacent keys whose leading bytes
-  // differ turn out misordered (a comparator that is not bytewise), sorted again by the
-  // comparator alone.
+  // Whether `a` sorts before `b`: for a bytewise comparator the leading bytes decide unless
+  // they are equal (an integer compare instead of a virtual call decoding both keys).
+  bool before(const Node* a, const Node* b) const {
+    if (bytewise_ && a->lead != b->lead) return a->lead < b->lead;
+    return compare_(a->key(), b->key()) < 0;
+  }
+
+  // Every entry in comparator order.
   std::vector<const char*> sorted_snapshot() const {
-    std::vector<std::pair<std::uint64_t, const char*>> entries;
-    entries.reserve(entries_.load(std::memory_order_relaxed));
+    std::vector<const Node*> nodes;
+    nodes.reserve(entries_.load(std::memory_order_relaxed));
     for (std::size_t b = 0; b <= mask_; ++b)
       for (const Node* n = buckets_[b].load(std::memory_order_acquire); n != nullptr;
            n = n->next.load(std::memory_order_acquire))
-        entries.emplace_back(leading_bytes(user_key_of(n->key())), n->key());
-    std::sort(entries.begin(), entries.end(), [this](const auto& a, const auto& b) {
-      return a.first != b.first ? a.first < b.first : compare_(a.second, b.second) < 0;
-    });
+        nodes.push_back(n);
+    std::sort(nodes.begin(), nodes.end(),
+              [this](const Node* a, const Node* b) { return before(a, b); });
     std::vector<const char*> keys;
-    keys.reserve(entries.size());
-    bool ordered = true;
-    for (std::size_t i = 0; i < entries.size(); ++i) {
-      if (i > 0 && entries[i - 1].first != entries[i].first &&
-          compare_(entries[i - 1].second, entries[i].second) >= 0)
-        ordered = false;
-      keys.push_back(entries[i].second);
-    }
-    if (!ordered)
-      std::sort(keys.begin(), keys.end(),
-                [this](const char* a, const char* b) { return compare_(a, b) < 0; });
+    keys.reserve(nodes.size());
+    for (const Node* n : nodes)
+      keys.push_back(n->key());
     return keys;
   }
 
@@ -229,6 +253,7 @@ class HashedMemTable final : public rocksdb::MemTableRep {
   const rocksdb::SliceTransform* prefix_extractor_;
   std::size_t mask_;
   std::unique_ptr<std::atomic<Node*>[]> buckets_;
+  bool bytewise_;  // see orders_bytewise()
   std::atomic<std::size_t> entries_{0};
   std::atomic<bool> read_only_{false};
   std::once_flag sorted_once_;

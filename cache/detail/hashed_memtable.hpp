@@ -6,9 +6,10 @@
 // cache miss per level) on every insert; the hashed skip list inserts cheaply but, to flush,
 // re-inserts every entry into a new skip list (and Debian's build asserts each insert with a
 // full lookup). Here an insert links one node into its bucket's list, a lookup walks one
-// bucket, and a flush sorts the entries once by their first eight key bytes (an integer
-// compare), falling back to the memtable's comparator for ties. Measured with the sweep
-// benchmark: docs/PERFORMANCE.md.
+// bucket, and a flush sorts the entries once. Keys are compared by their first eight bytes (an
+// integer compare kept in each node) and by the memtable's comparator only on ties; a
+// comparator that is not bytewise (detected on probe keys) is used for every compare.
+// Measured with the sweep benchmark: docs/PERFORMANCE.md.
 //
 // Contract (RocksDB's MemTableRep): one writer at a time (allow_concurrent_memtable_write =
 // false) alongside any number of readers; the lists are linked with release/acquire so readers
