@@ -147,32 +147,36 @@ void Writer::before_value() {
     after_key_ = false;
     return;
   }
-  if (!first_.empty()) {
-    if (!first_.back()) out_->push_back(',');
-    first_.back() = false;
+  if (!enclosing_.empty()) {
+    if (!first_) out_->push_back(',');
+    first_ = false;
   }
 }
 
 Writer& Writer::begin_object() {
   before_value();
   out_->push_back('{');
-  first_.push_back(true);
+  enclosing_.push_back(first_);
+  first_ = true;
   return *this;
 }
 Writer& Writer::end_object() {
   out_->push_back('}');
-  first_.pop_back();
+  first_ = enclosing_.back();
+  enclosing_.pop_back();
   return *this;
 }
 Writer& Writer::begin_array() {
   before_value();
   out_->push_back('[');
-  first_.push_back(true);
+  enclosing_.push_back(first_);
+  first_ = true;
   return *this;
 }
 Writer& Writer::end_array() {
   out_->push_back(']');
-  first_.pop_back();
+  first_ = enclosing_.back();
+  enclosing_.pop_back();
   return *this;
 }
 Writer& Writer::key(std::string_view k) {
@@ -182,12 +186,12 @@ Writer& Writer::key(std::string_view k) {
   after_key_ = true;
   return *this;
 }
-Writer& Writer::literal_key(std::string_view k) {
-  assert(all_ascii(k) && next_escape(k, 0) == k.size());
+Writer& Writer::quoted_key(std::string_view quoted) {
+  assert(quoted.size() >= 3 && quoted.front() == '"' && quoted.substr(quoted.size() - 2) == "\":");
+  assert(all_ascii(quoted.substr(1, quoted.size() - 3)) &&
+         next_escape(quoted.substr(1, quoted.size() - 3), 0) == quoted.size() - 3);
   before_value();
-  out_->push_back('"');
-  out_->append(k);
-  out_->append("\":", 2);
+  out_->append(quoted);
   after_key_ = true;
   return *this;
 }

@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -50,7 +51,13 @@ class Writer {
   // '"', '\\', control or non-ASCII bytes (asserted in debug builds).
   template <std::size_t N>
   Writer& key(const char (&k)[N]) {
-    return literal_key(std::string_view(k, N - 1));
+    // `"k":` assembled with fixed-size copies and appended at once.
+    char quoted[N + 2];
+    quoted[0] = '"';
+    std::memcpy(quoted + 1, k, N - 1);
+    quoted[N] = '"';
+    quoted[N + 1] = ':';
+    return quoted_key(std::string_view(quoted, N + 2));
   }
   template <std::size_t N, typename T>
   Writer& field(const char (&k)[N], const T& v) {
@@ -63,10 +70,11 @@ class Writer {
 
  private:
   void before_value();
-  Writer& literal_key(std::string_view k);
+  Writer& quoted_key(std::string_view quoted);  // `"k":` with k needing no escapes
   std::string own_;
   std::string* out_;
-  std::vector<bool> first_;  // per open container: no element written yet
+  bool first_ = true;            // the innermost open container has no element yet
+  std::vector<char> enclosing_;  // first_ of each enclosing open container
   bool after_key_ = false;
 };
 
