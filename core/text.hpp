@@ -8,13 +8,26 @@
 #include <string_view>
 #include <vector>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 namespace emosweep::text {
 
 // The first byte in [p, end) equal to one of `stops`, or `end`: memchr for several bytes,
-// eight at a time. A byte equal to x shows as the high bit of (v - ones) & ~v & high with
-// v = w ^ x*ones; bytes above a true match may show falsely, the lowest shown never does.
+// sixteen at a time with SSE2, then eight at a time: a byte equal to x shows as the high bit
+// of (v - ones) & ~v & high with v = w ^ x*ones; bytes above a true match may show falsely,
+// the lowest shown never does.
 template <typename... Stops>
 inline const char* find_byte_of(const char* p, const char* end, Stops... stops) {
+#if defined(__SSE2__)
+  while (end - p >= 16) {
+    const __m128i block = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+    const __m128i hits = (_mm_cmpeq_epi8(block, _mm_set1_epi8(static_cast<char>(stops))) | ...);
+    if (const int mask = _mm_movemask_epi8(hits)) return p + std::countr_zero(unsigned(mask));
+    p += 16;
+  }
+#endif
   constexpr std::uint64_t kOnes = 0x0101010101010101ull, kHigh = 0x8080808080808080ull;
   if constexpr (std::endian::native == std::endian::little) {
     while (end - p >= 8) {

@@ -64,16 +64,18 @@ TEST(IsLowerAscii, EveryPositionAndBoundary) {
   }
 }
 
-// find_byte_of works on eight bytes at a time; compare with a byte loop on random text
-// drawn from a small alphabet (so that stops, zero bytes and their neighbours 0x01 and 0x80
-// are frequent) at every length and offset.
+// find_byte_of works on sixteen, then eight bytes at a time; compare with a byte loop on
+// random text drawn from a small alphabet (so that stops, zero bytes and their neighbours 0x01
+// and 0x80 are frequent), and on long text where they are rare (matches deep in a string), at
+// every length and offset.
 TEST(FindByteOf, AgreesWithAByteLoop) {
   std::mt19937 rng(7);
   const std::string alphabet("ab,\n\r\0\x01\x80\xFF\x2B\x2D'\"\\", 15);
-  for (int round = 0; round < 2000; ++round) {
-    std::string s(rng() % 40, ' ');
+  for (int round = 0; round < 4000; ++round) {
+    const bool sparse = round % 2 == 1;
+    std::string s(rng() % (sparse ? 120 : 40), ' ');
     for (auto& c : s)
-      c = alphabet[rng() % alphabet.size()];
+      c = sparse && rng() % 40 != 0 ? 'a' : alphabet[rng() % alphabet.size()];
     const char* b = s.data();
     const char* e = b + s.size();
     const auto naive = [&](std::string_view stops) {
