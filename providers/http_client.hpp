@@ -55,7 +55,11 @@ struct HttpClientConfig {
   std::size_t max_connections = 256;         // per origin; further requests wait in FIFO order
   std::size_t max_response_bytes = 8 << 20;  // larger bodies fail with TransportError::too_large
   std::string ca_file;  // extra trusted CA bundle (PEM) for private servers; system store always on
-  bool insecure_skip_verify = false;   // no certificate checks; logs a loud warning at construction
+  bool insecure_skip_verify = false;  // no certificate checks; logs a loud warning at construction
+  // Reading the system trust store takes tens of milliseconds: a client that will only speak
+  // plain http (a local server, the mock) sets this false and reads it only if a TLS
+  // connection comes after all. True: read at construction, off the thread that runs send().
+  bool expect_tls = true;
   std::optional<ProxySettings> proxy;  // nullopt: ProxySettings::from_environment() at construction
 };
 

@@ -84,7 +84,9 @@ class ClientCore {
         watchdog_(executor_),
         watchdog_tick_(std::clamp<Clock::duration>(config_.request_timeout / 10,
                                                    std::chrono::milliseconds(1),
-                                                   std::chrono::milliseconds(100))) {}
+                                                   std::chrono::milliseconds(100))) {
+    if (config_.expect_tls) trust_system_roots_once();
+  }
 
   asio::awaitable<HttpResult> send(const HttpRequest& request);
 
@@ -122,6 +124,12 @@ class ClientCore {
   Route make_route(const std::string& url);  // throws InputError for a bad URL
 
   // `now`: the caller's clock reading, for the pool's idle checks.
+  void trust_system_roots_once() {
+    if (system_roots_trusted_) return;
+    trust_system_roots(tls_);
+    system_roots_trusted_ = true;
+  }
+
   asio::awaitable<Lease> acquire(Pool& pool, Flight& flight, Clock::time_point deadline,
                                  bool fresh_only, Clock::time_point now);
 
@@ -283,10 +291,7 @@ asio::awaitable<HttpResult> ClientCore::send(const HttpRequest& request) {
       break;
     }
     if (!reused) {
-      if (url.origin.tls && !system_roots_trusted_) {
-        trust_system_roots(tls_);
-        system_roots_trusted_ = true;
-      }
+      if (url.origin.tls) trust_system_roots_once();  // expect_tls was false
       auto opened =
           co_await open_connection(url.origin, proxy_route, tls_, flight,
                                    std::min(deadline, Clock::now() + config_.connect_timeout));

@@ -17,8 +17,8 @@ namespace emosweep::providers::http_detail {
 boost::asio::ssl::context make_tls_context(const HttpClientConfig& config);
 
 // Adds the system trust store (always trusted). Separate because reading it takes tens of
-// milliseconds: a client calls it before its first TLS connection, so that a sweep of plain
-// http endpoints (local servers, the mock) does not pay it at start.
+// milliseconds: a client that expects only plain http (HttpClientConfig::expect_tls) calls it
+// before its first TLS connection instead of at construction.
 void trust_system_roots(boost::asio::ssl::context& ctx);
 
 // Sets SNI (for host names; RFC 6066 forbids IP literals there) and the name or address the

@@ -35,6 +35,12 @@ HttpClientConfig direct_config() {
   return config;
 }
 
+HttpClientConfig pool_of(std::size_t connections) {
+  auto config = direct_config();
+  config.max_connections = connections;
+  return config;
+}
+
 ServerReply ok_reply(const ServerRequest&) {
   return ServerReply{};
 }
@@ -98,9 +104,7 @@ TEST(HttpClient, ConcurrentRequestsShareABoundedPool) {
     return reply;
   });
   asio::io_context io;
-  auto config = direct_config();
-  config.max_connections = 4;
-  HttpClient client(io.get_executor(), config);
+  HttpClient client(io.get_executor(), pool_of(4));
   std::vector<HttpRequest> requests;
   for (int i = 0; i < 200; ++i)
     requests.push_back(get(server.url("/r/" + std::to_string(i))));
@@ -125,9 +129,7 @@ TEST(HttpClient, BorrowedRequestsAreSentAsIsAndLeftUnchanged) {
     return reply;
   });
   asio::io_context io;
-  auto config = direct_config();
-  config.max_connections = 3;
-  HttpClient client(io.get_executor(), config);
+  HttpClient client(io.get_executor(), pool_of(3));
   std::vector<HttpRequest> requests;
   for (int i = 0; i < 8; ++i)
     requests.push_back(post(server.url("/b/" + std::to_string(i)), "body " + std::to_string(i)));
@@ -329,9 +331,7 @@ TEST(HttpClient, ServerClosingAfterNRequestsSilentlyIsRecovered) {
 TEST(HttpClient, ServerClosingIdleConnectionsIsTransparent) {
   TestHttpServer server(ok_reply);
   asio::io_context io;
-  auto config = direct_config();
-  config.max_connections = 3;
-  HttpClient client(io.get_executor(), config);
+  HttpClient client(io.get_executor(), pool_of(3));
   std::vector<HttpRequest> batch;
   for (int i = 0; i < 30; ++i)
     batch.push_back(get(server.url()));
@@ -478,8 +478,7 @@ TEST(HttpClient, DestroyedWhileItsWatchdogIsArmed) {
 TEST(HttpClient, WaitingForAPooledConnectionTimesOut) {
   TestHttpServer server(stall_reply);
   asio::io_context io;
-  auto config = direct_config();
-  config.max_connections = 1;
+  auto config = pool_of(1);
   config.request_timeout = 300ms;
   HttpClient client(io.get_executor(), config);
   const auto results = send_all(io, client, {get(server.url()), get(server.url())});
@@ -508,8 +507,7 @@ TEST(HttpClient, CancelAllAbortsEveryRequestInFlight) {
     return reply;
   });
   asio::io_context io;
-  auto config = direct_config();
-  config.max_connections = 2;  // 2 requests on the wire, 8 waiting for a connection
+  auto config = pool_of(2);  // 2 requests on the wire, 8 waiting for a connection
   config.request_timeout = 120s;
   HttpClient client(io.get_executor(), config);
   when(
@@ -553,9 +551,7 @@ TEST(HttpClient, AThousandAndTwentyFourRequestsInFlightAtOnce) {
     return reply;
   });
   asio::io_context io;
-  auto config = direct_config();
-  config.max_connections = n;
-  HttpClient client(io.get_executor(), config);
+  HttpClient client(io.get_executor(), pool_of(n));
   std::vector<HttpRequest> requests(n, post(server.url("/v1/chat/completions"), R"({"m":1})"));
   const auto results = send_all(io, client, std::move(requests), 120s);
   std::size_t ok = 0;

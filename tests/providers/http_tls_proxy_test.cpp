@@ -70,6 +70,26 @@ TEST_F(HttpTls, FailsWithoutTheCaFile) {
   EXPECT_EQ(server.requests(), 0u);
 }
 
+// A client told to expect plain http (the system store is then read only at its first TLS
+// connection) still verifies a TLS server like any other client: by the CA file, and refuses
+// one it cannot verify.
+TEST_F(HttpTls, AClientExpectingPlainHttpStillVerifiesTls) {
+  TestHttpServer server(echo_target, pki->server());
+  asio::io_context io;
+  auto trusting = config();
+  trusting.expect_tls = false;
+  HttpClient client(io.get_executor(), trusting);
+  const auto ok = send_one(io, client, get(server.url("/lazy")));
+  ASSERT_EQ(ok.error, TransportError::none) << ok.detail;
+  EXPECT_EQ(ok.response.body, "/lazy");
+
+  auto untrusting = config(/*with_ca=*/false);
+  untrusting.expect_tls = false;
+  HttpClient strict(io.get_executor(), untrusting);
+  const auto refused = send_one(io, strict, get(server.url()));
+  EXPECT_EQ(refused.error, TransportError::tls) << refused.detail;
+}
+
 TEST_F(HttpTls, FailsOnAHostNameMismatch) {
   TestHttpServer server(echo_target, pki->other_name());  // certificate for other.example
   asio::io_context io;
