@@ -33,6 +33,7 @@
 #include "orchestrator/push.hpp"
 #include "orchestrator/runtime.hpp"
 #include "orchestrator/scoring_stage.hpp"
+#include "orchestrator/thread_role.hpp"
 #include "providers/http_client.hpp"
 #include "providers/mock_server.hpp"
 
@@ -304,7 +305,7 @@ class Runner {
     writer_ = std::make_unique<Channel<PendingStore>>(
         16384, std::clamp<std::size_t>(total_concurrency / 4, 1, 64));
     writer_thread_ = std::thread([this] {
-      ::pthread_setname_np(::pthread_self(), "es-cachewriter");
+      become_throughput_thread("es-cachewriter");
       run_writer();
     });
 
@@ -329,7 +330,7 @@ class Runner {
     }
     for (auto& io : io_) {
       io->thread = std::thread([&ctx = io->context] {
-        ::pthread_setname_np(::pthread_self(), "es-network");
+        name_thread("es-network");  // the default policy: it preempts the others
         ctx.run();
       });
     }
@@ -348,11 +349,11 @@ class Runner {
     planners_running_.store(planners);
     for (unsigned i = 0; i < planners; ++i) {
       planner_threads_.emplace_back([this] {
-        ::pthread_setname_np(::pthread_self(), "es-planner");
+        become_throughput_thread("es-planner");
         // Planners only feed the others (network, cache writer, scorer): when the cores are
         // all busy they should wait, not the threads that drain their queues. A lower weight
-        // (nice +5) lets a consumer run as soon as it is runnable; without it a cached replay
-        // left the scorer a third of a core and the planners sleeping on a full queue.
+        // (nice +5) gives a consumer the core first; without it a cached replay left the
+        // scorer a third of a core and the planners sleeping on a full queue.
         errno = 0;
         const int nice = ::getpriority(PRIO_PROCESS, 0);
         if (errno == 0)

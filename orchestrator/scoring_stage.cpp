@@ -1,7 +1,6 @@
 #include "orchestrator/scoring_stage.hpp"
 
 #include <fcntl.h>
-#include <pthread.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -14,6 +13,7 @@
 
 #include "core/json.hpp"
 #include "metrics/metrics.hpp"
+#include "orchestrator/thread_role.hpp"
 
 namespace emosweep::orchestrator {
 
@@ -143,7 +143,7 @@ void ScoringStage::set_planned(std::size_t config_index, std::uint64_t items) {
 void ScoringStage::start(unsigned threads) {
   for (unsigned i = 0; i < std::max(1u, threads); ++i) {
     threads_.emplace_back([this] {
-      ::pthread_setname_np(::pthread_self(), "es-scorer");
+      become_throughput_thread("es-scorer");
       run_scorer();
     });
   }

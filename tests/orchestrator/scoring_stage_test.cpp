@@ -1,5 +1,6 @@
 // The scoring stage under concurrent producers equals scoring the same answers directly.
 #include <gtest/gtest.h>
+#include <sched.h>
 
 #include <filesystem>
 #include <fstream>
@@ -12,6 +13,7 @@
 #include "express/predictions.hpp"
 #include "express/task.hpp"
 #include "orchestrator/scoring_stage.hpp"
+#include "tests/orchestrator/thread_policies.hpp"
 
 namespace emosweep::orchestrator {
 namespace {
@@ -50,6 +52,9 @@ TEST(ScoringStage, ConcurrentProducersGiveExactlyTheDirectScores) {
   stage.set_planned(0, items.size());
   stage.set_planned(1, items.size());
   stage.start(2);
+  // Scorers are throughput threads: their wake-ups never preempt the network thread.
+  EXPECT_EQ(testing::policies_of_started_threads("es-scorer", 2),
+            (std::vector<int>{SCHED_BATCH, SCHED_BATCH}));
   std::vector<std::thread> producers;
   for (std::uint32_t m = 0; m < 2; ++m) {
     producers.emplace_back([&, m] {
