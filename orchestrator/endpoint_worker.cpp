@@ -248,11 +248,15 @@ asio::awaitable<bool> EndpointWorker::sleep_until(TimePoint t) {
   co_return !stopping_.load(std::memory_order_acquire);
 }
 
-asio::awaitable<void> EndpointWorker::hand_off(std::unique_ptr<PendingStore> pending) {
+bool EndpointWorker::try_hand_off(std::unique_ptr<PendingStore>& pending) {
   pending->endpoint = static_cast<std::uint32_t>(index_);
+  return ctx_.writer->try_push(pending);
+}
+
+asio::awaitable<void> EndpointWorker::hand_off(std::unique_ptr<PendingStore> pending) {
   // The writer's queue is large; when it is full we wait rather than block the thread.
   asio::steady_timer timer(io_);
-  while (!ctx_.writer->try_push(pending)) {
+  while (!try_hand_off(pending)) {
     timer.expires_after(std::chrono::milliseconds(1));
     boost::system::error_code ec;
     co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
@@ -341,8 +345,11 @@ asio::awaitable<void> EndpointWorker::run_job(std::shared_ptr<Job> job) {
       http = co_await client_->send_borrowed(request);  // the job outlives the send
     }
     if (http.error == providers::TransportError::cancelled) break;  // hard shutdown: dropped
+    // One wall-clock reading per answer: the decoder's "now" (for reset hints) and the time
+    // stored with it.
+    const auto received_at = std::chrono::system_clock::now();
     providers::DecodedResponse decoded =
-        http.ok() ? codec_->decode(http.response, std::chrono::system_clock::now(), *json_parser_)
+        http.ok() ? codec_->decode(http.response, received_at, *json_parser_)
                   : providers::transport_failure(providers::to_string(http.error));
     const double latency_s = std::chrono::duration<double>(http.latency).count();
     if (mh) {
@@ -393,9 +400,9 @@ asio::awaitable<void> EndpointWorker::run_job(std::shared_ptr<Job> job) {
       v.latency_ms = latency_s * 1000;
       v.http_status = decoded.http_status;
       v.attempts = state.attempts;
-      v.stored_at_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                           std::chrono::system_clock::now().time_since_epoch())
-                           .count();
+      v.stored_at_ms =
+          std::chrono::duration_cast<std::chrono::milliseconds>(received_at.time_since_epoch())
+              .count();
       auto c = std::make_unique<Completion>();
       c->unit = job->unit;
       c->output = std::move(r.text);
@@ -408,7 +415,7 @@ asio::awaitable<void> EndpointWorker::run_job(std::shared_ptr<Job> job) {
       c->cost_usd = cost;
       c->key_hex = std::move(job->key_hex);
       pending->completion = std::move(c);
-      co_await hand_off(std::move(pending));
+      if (!try_hand_off(pending)) co_await hand_off(std::move(pending));
       co_return;
     }
 

@@ -87,6 +87,10 @@ class EndpointWorker {
   void pump();
   boost::asio::awaitable<void> run_job(std::shared_ptr<Job> job);
   boost::asio::awaitable<bool> sleep_until(TimePoint t);
+  // Hands `pending` to the cache writer at once; false (and `pending` kept) when its queue is
+  // full. The answer path calls it first: no coroutine frame unless it has to wait.
+  bool try_hand_off(std::unique_ptr<PendingStore>& pending);
+  // try_hand_off() until it succeeds, waiting a millisecond between tries.
   boost::asio::awaitable<void> hand_off(std::unique_ptr<PendingStore> pending);
   void finish_jobs(std::size_t n);
   std::unique_ptr<Completion> failure(const Job& job, std::string error, std::uint32_t attempts);

@@ -130,8 +130,17 @@ class ClientCore {
     system_roots_trusted_ = true;
   }
 
-  asio::awaitable<Lease> acquire(Pool& pool, Flight& flight, Clock::time_point deadline,
-                                 bool fresh_only, Clock::time_point now);
+  // A pooled or new connection at once when the pool has one or room for one (nearly every
+  // request: no coroutine frame on that path); otherwise wait_for_lease() waits in line.
+  static std::optional<Lease> try_lease(Pool& pool, bool fresh_only, Clock::time_point now) {
+    auto lease = pool.try_acquire(now, fresh_only);
+    if (!lease) return std::nullopt;
+    Lease out;
+    out.connection = std::move(lease->conn);
+    out.granted = true;
+    return out;
+  }
+  asio::awaitable<Lease> wait_for_lease(Pool& pool, Flight& flight, Clock::time_point deadline);
 
   // The deadline of plain exchanges: one timer for the client, ticking while some flight is
   // watched, instead of a timer armed and cancelled for every step of every request. A flight
@@ -179,15 +188,9 @@ class ClientCore {
   bool watchdog_armed_ = false;
 };
 
-asio::awaitable<ClientCore::Lease> ClientCore::acquire(Pool& pool, Flight& flight,
-                                                       Clock::time_point deadline, bool fresh_only,
-                                                       Clock::time_point now) {
+asio::awaitable<ClientCore::Lease> ClientCore::wait_for_lease(Pool& pool, Flight& flight,
+                                                              Clock::time_point deadline) {
   Lease out;
-  if (auto lease = pool.try_acquire(now, fresh_only)) {
-    out.connection = std::move(lease->conn);
-    out.granted = true;
-    co_return out;
-  }
   // At the cap: wait in line until release() hands us a connection or a slot.
   asio::steady_timer timer(executor_, deadline);
   Pool::Waiter waiter;
@@ -275,8 +278,11 @@ asio::awaitable<HttpResult> ClientCore::send(const HttpRequest& request) {
   // wait, a connect or a retry.
   Clock::time_point finished{};
   for (int attempt = 0;; ++attempt) {
-    auto lease =
-        co_await acquire(pool, flight, deadline, attempt > 0, attempt == 0 ? start : Clock::now());
+    Lease lease;
+    if (auto ready = try_lease(pool, attempt > 0, attempt == 0 ? start : Clock::now()))
+      lease = std::move(*ready);
+    else
+      lease = co_await wait_for_lease(pool, flight, deadline);
     if (!lease.granted) {
       fail(lease.failure);
       break;

@@ -20,6 +20,7 @@
 #include <boost/beast/ssl.hpp>
 #include <cerrno>
 #include <optional>
+#include <type_traits>
 #include <vector>
 
 #include "providers/http/tls_context.hpp"
@@ -113,17 +114,36 @@ class ResponseParser final : public http::basic_parser<false> {
   std::size_t max_body_;
 };
 
-// Writes the request on `stream`, then reads responses with `read_one(parser, got_bytes)` until
-// one is final (interim 1xx responses, e.g. a "100 Continue" some servers send unasked, are
-// skipped). The two transports differ only in how one response is read.
-template <typename Stream, typename ReadOne>
+// Writes the request on `stream`, then reads responses until one is final (interim 1xx
+// responses, e.g. a "100 Continue" some servers send unasked, are skipped).
+//
+// Over TLS a response is read by Beast's composed read, every step bounded by the stream's
+// deadline. Over plain TCP, the hot path of every sweep against an http:// endpoint, this
+// coroutine reads the socket itself (no nested coroutine, no composed operation, no stream
+// timer armed and cancelled per step) and parses eagerly from the connection's buffer; the
+// deadline is the client's watchdog's job (Flight::expire): a read it cancelled, or that
+// completed after it, fails.
+template <typename Stream>
 asio::awaitable<ExchangeResult> exchange_with(Stream& stream, Connection& connection,
                                               const std::string& wire, bool head_request,
-                                              std::size_t max_body, Flight& flight,
-                                              ReadOne read_one) {
+                                              std::size_t max_body, Flight& flight) {
+  constexpr bool plain = std::is_same_v<Stream, tcp::socket>;
+  beast::flat_buffer& buffer = connection.buffer();
   ExchangeResult out;
   flight.stream = &connection.tcp();
-  auto [write_ec, written] = co_await asio::async_write(stream, asio::buffer(wire), use_tuple);
+  error_code write_ec;
+  if constexpr (plain) {
+    // A request of a few kB leaves in one write_some; the loop is for the rare rest.
+    for (std::size_t written = 0; written < wire.size() && !write_ec;) {
+      auto [ec, n] = co_await stream.async_write_some(
+          asio::buffer(wire.data() + written, wire.size() - written), use_tuple);
+      written += n;
+      write_ec = ec;
+    }
+  } else {
+    auto [ec, written] = co_await asio::async_write(stream, asio::buffer(wire), use_tuple);
+    write_ec = ec;
+  }
   if (write_ec || flight.stopped() || flight.timed_out) {
     flight.stream = nullptr;
     out.failure = failed(Phase::write, write_ec, flight);
@@ -134,7 +154,41 @@ asio::awaitable<ExchangeResult> exchange_with(Stream& stream, Connection& connec
   std::optional<ResponseParser> parser;
   for (int interim = 0;; ++interim) {
     parser.emplace(out.response, max_body, head_request);
-    const error_code ec = co_await read_one(*parser, out.got_response_bytes);
+    error_code ec;
+    if constexpr (plain) {
+      while (!parser->is_done()) {
+        if (buffer.size() != 0) {
+          const auto used = parser->put(buffer.data(), ec);
+          buffer.consume(used);
+          if (ec && ec != http::error::need_more) break;
+          const bool progressed = !ec && used != 0;
+          ec = {};
+          if (progressed) continue;
+        }
+        // As Beast reads: the buffer's free room, at least 512 bytes and at most 64 kB.
+        const std::size_t room = std::min<std::size_t>(
+            std::max<std::size_t>(512, buffer.capacity() - buffer.size()), 65536);
+        auto [read_ec, read] = co_await stream.async_read_some(buffer.prepare(room), use_tuple);
+        buffer.commit(read);
+        out.got_response_bytes = out.got_response_bytes || read > 0;
+        if (flight.timed_out && !read_ec) {
+          ec = asio::error::operation_aborted;
+        } else if (read_ec == asio::error::eof) {
+          if (!parser->got_some())
+            ec = http::error::end_of_stream;
+          else
+            parser->put_eof(ec);  // a body delimited by the end of the connection
+        } else {
+          ec = read_ec;
+        }
+        if (ec || read_ec) break;
+      }
+    } else {
+      auto [read_ec, read] = co_await http::async_read(stream, buffer, *parser, use_tuple);
+      out.got_response_bytes =
+          out.got_response_bytes || read > 0 || parser->got_some() || buffer.size() > 0;
+      ec = read_ec;
+    }
     if (ec || flight.stopped() || flight.timed_out) {
       flight.stream = nullptr;
       out.failure = failed(Phase::read, ec, flight);
@@ -147,49 +201,6 @@ asio::awaitable<ExchangeResult> exchange_with(Stream& stream, Connection& connec
   // Bytes after the response mean the stream is out of step: never reuse it.
   out.keep_alive = parser->keep_alive() && !parser->need_eof() && connection.buffer().size() == 0;
   co_return out;
-}
-
-// One response through Beast's composed read (TLS: every step ends by the stream's deadline).
-template <typename Stream>
-asio::awaitable<error_code> read_with_beast(Stream& stream, beast::flat_buffer& buffer,
-                                            ResponseParser& parser, bool& got_bytes) {
-  auto [ec, read] = co_await http::async_read(stream, buffer, parser, use_tuple);
-  got_bytes = got_bytes || read > 0 || parser.got_some() || buffer.size() > 0;
-  co_return ec;
-}
-
-// One response from a plain socket, the hot path of every sweep against an http:// endpoint:
-// the socket is read directly (no Beast stream timer armed and cancelled per step, no composed
-// operation) and parsed eagerly from the connection's buffer. The deadline is the client's
-// watchdog's job (Flight::expire): a read it cancelled, or that completed after it, fails.
-asio::awaitable<error_code> read_plain(tcp::socket& socket, beast::flat_buffer& buffer,
-                                       ResponseParser& parser, const Flight& flight,
-                                       bool& got_bytes) {
-  error_code ec;
-  while (!parser.is_done()) {
-    if (buffer.size() != 0) {
-      const auto used = parser.put(buffer.data(), ec);
-      buffer.consume(used);
-      if (ec && ec != http::error::need_more) co_return ec;
-      const bool progressed = !ec && used != 0;
-      ec = {};
-      if (progressed) continue;
-    }
-    // As Beast reads: the buffer's free room, at least 512 bytes and at most 64 kB.
-    const std::size_t room =
-        std::min<std::size_t>(std::max<std::size_t>(512, buffer.capacity() - buffer.size()), 65536);
-    auto [read_ec, read] = co_await socket.async_read_some(buffer.prepare(room), use_tuple);
-    buffer.commit(read);
-    got_bytes = got_bytes || read > 0;
-    if (flight.timed_out && !read_ec) co_return asio::error::operation_aborted;
-    if (read_ec == asio::error::eof) {
-      if (!parser.got_some()) co_return http::error::end_of_stream;
-      parser.put_eof(ec);  // a body delimited by the end of the connection
-      co_return ec;
-    }
-    if (read_ec) co_return read_ec;
-  }
-  co_return ec;
 }
 
 // Resolves `peer`, bounded by `deadline` (the resolver has no deadline of its own).
@@ -370,21 +381,13 @@ asio::awaitable<OpenResult> open_connection(const Origin& target, const ProxyRou
 asio::awaitable<ExchangeResult> exchange(Connection& connection, const std::string& wire,
                                          bool head_request, std::size_t max_body, Flight& flight,
                                          Clock::time_point deadline) {
-  beast::flat_buffer& buffer = connection.buffer();
+  // Not a coroutine itself: the caller awaits exchange_with()'s frame directly.
   if (auto* tls = connection.tls()) {
     connection.tcp().expires_at(deadline);
-    co_return co_await exchange_with(*tls, connection, wire, head_request, max_body, flight,
-                                     [tls, &buffer](ResponseParser& parser, bool& got_bytes) {
-                                       return read_with_beast(*tls, buffer, parser, got_bytes);
-                                     });
+    return exchange_with(*tls, connection, wire, head_request, max_body, flight);
   }
   connection.tcp().expires_never();
-  auto& socket = connection.tcp().socket();
-  co_return co_await exchange_with(
-      socket, connection, wire, head_request, max_body, flight,
-      [&socket, &buffer, &flight](ResponseParser& parser, bool& got_bytes) {
-        return read_plain(socket, buffer, parser, flight, got_bytes);
-      });
+  return exchange_with(connection.tcp().socket(), connection, wire, head_request, max_body, flight);
 }
 
 }  // namespace emosweep::providers::http_detail
