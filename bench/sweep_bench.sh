@@ -2,7 +2,8 @@
 # End-to-end performance of `emosweep run` (issue 4; docs/PERFORMANCE.md, "Orchestrator (end to
 # end)"). Every figure is a ratio measured in the same run:
 #   a. cold sweep requests/s (fresh cache, cache writes on) against an instant nginx mock, over
-#      wrk's requests/s on the same server with the same connection count (goal >= 0.5);
+#      wrk's requests/s on the same server with the same connection count (goal >= 0.5), wrk
+#      running for WRK_DURATION/2 seconds before and again after each sweep;
 #   b. 1,024 requests in flight against a 200 ms nginx mock, over Little's law 1024 / 0.2 s =
 #      5,120 requests/s (goal >= 0.95);
 #   c. the same sweep replayed from a full cache (0 requests), in items/s (goal >= 200,000).
