@@ -13,7 +13,6 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
-#include "core/text.hpp"
 #include "metrics/metrics.hpp"
 
 namespace emosweep::orchestrator::detail {
@@ -148,9 +147,9 @@ EndpointWorker::EndpointWorker(WorkerContext context, std::size_t endpoint, std:
   http.max_connections = std::max<std::size_t>(config_.limits.concurrency, 1);
   http.ca_file = config_.ca_file;
   http.insecure_skip_verify = config_.insecure_skip_verify;
-  // Plain-http endpoints (local servers, the mock) skip reading the system trust store.
-  http.expect_tls =
-      text::iequals_ascii(std::string_view(settings_.base_url).substr(0, 6), "https:");
+  // Plain-http endpoints (local servers, the mock) skip reading the system trust store. The
+  // scheme is lower case: the config accepts "http://" and "https://" only.
+  http.expect_tls = settings_.base_url.starts_with("https://");
   client_ = std::make_unique<providers::HttpClient>(io_.get_executor(), http);
   if (ctx_.metrics) {
     handles_ = &ctx_.metrics->endpoint(config_.name);

@@ -102,7 +102,6 @@ class ClientCore {
   struct Lease {
     std::unique_ptr<Connection> connection;
     bool granted = false;  // false: `failure` says why there is no lease
-    bool waited = false;   // granted only after waiting in line for a connection
     Failure failure;
   };
 
@@ -123,7 +122,6 @@ class ClientCore {
   static constexpr std::size_t max_cached_routes = 1024;
   Route make_route(const std::string& url);  // throws InputError for a bad URL
 
-  // `now`: the caller's clock reading, for the pool's idle checks.
   void trust_system_roots_once() {
     if (system_roots_trusted_) return;
     trust_system_roots(tls_);
@@ -132,6 +130,7 @@ class ClientCore {
 
   // A pooled or new connection at once when the pool has one or room for one (nearly every
   // request: no coroutine frame on that path); otherwise wait_for_lease() waits in line.
+  // `now`: the caller's clock reading, for the pool's idle checks.
   static std::optional<Lease> try_lease(Pool& pool, bool fresh_only, Clock::time_point now) {
     auto lease = pool.try_acquire(now, fresh_only);
     if (!lease) return std::nullopt;
@@ -202,7 +201,6 @@ asio::awaitable<ClientCore::Lease> ClientCore::wait_for_lease(Pool& pool, Flight
   if (waiter.handoff && !flight.stopped()) {
     out.connection = std::move(waiter.handoff->conn);
     out.granted = true;
-    out.waited = true;
     co_return out;
   }
   pool.abandon(waiter, Clock::now());
@@ -279,10 +277,13 @@ asio::awaitable<HttpResult> ClientCore::send(const HttpRequest& request) {
   Clock::time_point finished{};
   for (int attempt = 0;; ++attempt) {
     Lease lease;
-    if (auto ready = try_lease(pool, attempt > 0, attempt == 0 ? start : Clock::now()))
+    bool waited = false;
+    if (auto ready = try_lease(pool, attempt > 0, attempt == 0 ? start : Clock::now())) {
       lease = std::move(*ready);
-    else
+    } else {
       lease = co_await wait_for_lease(pool, flight, deadline);
+      waited = true;
+    }
     if (!lease.granted) {
       fail(lease.failure);
       break;
@@ -291,7 +292,7 @@ asio::awaitable<HttpResult> ClientCore::send(const HttpRequest& request) {
     const bool reused = connection != nullptr;
     // A lease handed over at the deadline: starting a step that is already late would only
     // race the stream's timer (and might still reach the server).
-    if ((lease.waited || attempt > 0) && Clock::now() >= deadline) {
+    if ((waited || attempt > 0) && Clock::now() >= deadline) {
       pool.release(std::move(connection), reused, Clock::now());
       fail(Failure{Phase::connect, beast::error::timeout, "the request deadline passed"});
       break;

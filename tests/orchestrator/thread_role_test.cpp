@@ -6,7 +6,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
-#include <cerrno>
+#include <atomic>
 #include <string>
 #include <thread>
 
